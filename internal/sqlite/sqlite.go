@@ -1,0 +1,275 @@
+// Package sqlite is Vigil's embedded store: SQLite (modernc.org/sqlite, no
+// cgo) in the data folder, in WAL mode, with one writer connection and a pool
+// of readers beside it, and River's SQLite driver for the job queue.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/vigil-hotline/vigil/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Config says where the database is.
+type Config struct {
+	// Path is the database file; it is created when missing.
+	Path   string
+	Logger *slog.Logger
+	// ReadConns is the size of the read pool (default: number of CPUs, at
+	// least 2).
+	ReadConns int
+}
+
+// Driver implements store.Driver on SQLite.
+type Driver struct {
+	write  *sql.DB
+	read   *sql.DB
+	river  *river.Client[*sql.Tx]
+	logger *slog.Logger
+}
+
+// Open opens (creating if needed) the database. Call Migrate before use.
+func Open(cfg Config) (*Driver, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReadConns <= 0 {
+		cfg.ReadConns = max(2, runtime.NumCPU())
+	}
+	// synchronous=FULL: a report acknowledged to the reporter survives a
+	// power cut, not only a crash of the process.
+	common := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)",
+		"foreign_keys(1)", "cache_size(-32000)", "temp_store(MEMORY)"}
+	write, err := sql.Open("sqlite", dsn(cfg.Path, common, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+	}
+	// One writer: SQLite serialises writes anyway, and a single connection
+	// turns lock contention into queueing instead of SQLITE_BUSY errors.
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.Ping(); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+	}
+	read, err := sql.Open("sqlite", dsn(cfg.Path, append(common, "query_only(1)")))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+	}
+	read.SetMaxOpenConns(cfg.ReadConns)
+	read.SetMaxIdleConns(cfg.ReadConns)
+	client, err := river.NewClient(riversqlite.New(write), &river.Config{Logger: cfg.Logger})
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite: river client: %w", err)
+	}
+	return &Driver{write: write, read: read, river: client, logger: cfg.Logger}, nil
+}
+
+func dsn(path string, pragmas []string, extra ...string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
+	s := "file:" + path + "?" + q.Encode()
+	for _, e := range extra {
+		s += "&" + e
+	}
+	return s
+}
+
+// Migrate brings Vigil's schema and River's up to date.
+func (d *Driver) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	if err := store.Migrate(ctx, d, sub); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	m, err := rivermigrate.New(riversqlite.New(d.write), &rivermigrate.Config{Logger: d.logger})
+	if err != nil {
+		return fmt.Errorf("sqlite: river migrations: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("sqlite: river migrations: %w", err)
+	}
+	return nil
+}
+
+// DB returns the writer pool, for River workers (issue 5) and tests.
+func (d *Driver) DB() *sql.DB { return d.write }
+
+// Dialect implements store.Driver.
+func (d *Driver) Dialect() string { return "sqlite" }
+
+// Reader implements store.Driver.
+func (d *Driver) Reader() store.Querier { return querier{d.read} }
+
+// WithTx implements store.Driver.
+func (d *Driver) WithTx(ctx context.Context, fn func(store.Tx) error) error {
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&txn{querier: querier{tx}, tx: tx, river: d.river}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// ListJobs implements store.Driver.
+func (d *Driver) ListJobs(ctx context.Context, params *river.JobListParams) ([]*rivertype.JobRow, error) {
+	res, err := d.river.JobList(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	return res.Jobs, nil
+}
+
+// IsUniqueViolation implements store.Driver.
+func (d *Driver) IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	c := e.Code()
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// Close implements store.Driver.
+func (d *Driver) Close() error {
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+type sqlRunner interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// querier adapts database/sql to store.Querier, storing times as Unix
+// microseconds: they sort and compare as numbers, which SQLite's text
+// time formats do not reliably do.
+type querier struct{ r sqlRunner }
+
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := q.r.ExecContext(ctx, query, convertArgs(args)...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
+	rows, err := q.r.QueryContext(ctx, query, convertArgs(args)...)
+	if err != nil {
+		return nil, err
+	}
+	return timeRows{rows}, nil
+}
+
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) store.Row {
+	return timeRow{q.r.QueryRowContext(ctx, query, convertArgs(args)...)}
+}
+
+type txn struct {
+	querier
+	tx    *sql.Tx
+	river *river.Client[*sql.Tx]
+}
+
+func (t *txn) InsertJobs(ctx context.Context, jobs []river.InsertManyParams) error {
+	_, err := t.river.InsertManyTx(ctx, t.tx, jobs)
+	return err
+}
+
+func convertArgs(args []any) []any {
+	out := args
+	for i, a := range args {
+		var v any
+		switch t := a.(type) {
+		case time.Time:
+			v = t.UnixMicro()
+		case *time.Time:
+			if t != nil {
+				v = t.UnixMicro()
+			}
+		default:
+			continue
+		}
+		if &out[0] == &args[0] {
+			out = append([]any(nil), args...)
+		}
+		out[i] = v
+	}
+	return out
+}
+
+type timeRows struct{ *sql.Rows }
+
+func (r timeRows) Scan(dest ...any) error { return scanTimes(r.Rows.Scan, dest) }
+
+type timeRow struct{ *sql.Row }
+
+func (r timeRow) Scan(dest ...any) error { return scanTimes(r.Row.Scan, dest) }
+
+// scanTimes scans Unix-microsecond columns into *time.Time and **time.Time.
+func scanTimes(scan func(...any) error, dest []any) error {
+	var after []func()
+	out := dest
+	for i, d := range dest {
+		switch p := d.(type) {
+		case *time.Time:
+			var n int64
+			after = append(after, func() { *p = time.UnixMicro(n).UTC() })
+			out = replaced(out, dest, i, &n)
+		case **time.Time:
+			var n sql.NullInt64
+			after = append(after, func() {
+				*p = nil
+				if n.Valid {
+					t := time.UnixMicro(n.Int64).UTC()
+					*p = &t
+				}
+			})
+			out = replaced(out, dest, i, &n)
+		}
+	}
+	if err := scan(out...); err != nil {
+		return err
+	}
+	for _, f := range after {
+		f()
+	}
+	return nil
+}
+
+func replaced(out, orig []any, i int, v any) []any {
+	if len(out) > 0 && &out[0] == &orig[0] {
+		out = append([]any(nil), orig...)
+	}
+	out[i] = v
+	return out
+}

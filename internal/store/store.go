@@ -1,0 +1,108 @@
+// Package store implements Vigil's domain services once, over SQL that both
+// SQLite and PostgreSQL accept ($n placeholders, ON CONFLICT, RETURNING).
+// The dialect packages (internal/sqlite, internal/postgres) supply a Driver:
+// connections, pragmas, migrations, the River client, and the few
+// conversions each database needs. Where the SQL must differ, a Driver says
+// so through Dialect.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// Querier runs SQL. Times are passed and scanned as time.Time (also
+// *time.Time and **time.Time for nullable columns) whatever the database
+// stores; a missing row is sql.ErrNoRows on every driver.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is a result set.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Row is a single-row result.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Tx is a write transaction that can also enqueue River jobs, so that state
+// and the work it calls for commit together.
+type Tx interface {
+	Querier
+	InsertJobs(ctx context.Context, jobs []river.InsertManyParams) error
+}
+
+// Driver is what a database adapter provides.
+type Driver interface {
+	// Dialect is "sqlite" or "postgres".
+	Dialect() string
+	// Reader runs read-only queries (SQLite: a pool of read connections
+	// beside the single writer).
+	Reader() Querier
+	// WithTx runs fn in a write transaction, committing when it returns nil.
+	WithTx(ctx context.Context, fn func(Tx) error) error
+	// ListJobs lists River jobs.
+	ListJobs(ctx context.Context, params *river.JobListParams) ([]*rivertype.JobRow, error)
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation(err error) bool
+	Close() error
+}
+
+// DB implements the domain services on a Driver.
+type DB struct {
+	drv Driver
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// New returns the services on drv.
+func New(drv Driver) *DB {
+	return &DB{drv: drv, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Driver returns the underlying driver.
+func (db *DB) Driver() Driver { return db.drv }
+
+// Close closes the driver.
+func (db *DB) Close() error { return db.drv.Close() }
+
+// Compile-time checks that DB implements the domain services.
+var (
+	_ vigil.ReportService = (*DB)(nil)
+	_ vigil.UserService   = (*DB)(nil)
+	_ vigil.APIKeyService = (*DB)(nil)
+	_ vigil.JobService    = (*DB)(nil)
+)
+
+// notFound turns sql.ErrNoRows into a domain not-found error.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return vigil.Errorf(vigil.ENOTFOUND, format, args...)
+	}
+	return err
+}
+
+// wrap adds context to unexpected errors, leaving domain errors as they are.
+func wrap(err error, what string) error {
+	var e *vigil.Error
+	if err == nil || errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

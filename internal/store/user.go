@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// CreateUser stores a new staff account.
+func (db *DB) CreateUser(ctx context.Context, u *vigil.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = db.Now()
+	}
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO users (name, role, password_hash, created_at, disabled)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+			u.Name, string(u.Role), u.PasswordHash, u.CreatedAt, u.Disabled).Scan(&u.ID)
+	})
+	if db.drv.IsUniqueViolation(err) {
+		return vigil.Errorf(vigil.ECONFLICT, "a user named %q exists already", u.Name)
+	}
+	return wrap(err, "create user")
+}
+
+const userColumns = `id, name, role, password_hash, created_at, disabled`
+
+func scanUser(row Row) (*vigil.User, error) {
+	u := &vigil.User{}
+	var role string
+	err := row.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.CreatedAt, &u.Disabled)
+	u.Role = vigil.Role(role)
+	return u, err
+}
+
+// FindUserByName returns a staff account by name.
+func (db *DB) FindUserByName(ctx context.Context, name string) (*vigil.User, error) {
+	u, err := scanUser(db.drv.Reader().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
+	if err != nil {
+		return nil, wrap(notFound(err, "no user named %q", name), "find user")
+	}
+	return u, nil
+}
+
+// FindUserByID returns a staff account by ID.
+func (db *DB) FindUserByID(ctx context.Context, id int64) (*vigil.User, error) {
+	u, err := scanUser(db.drv.Reader().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrap(notFound(err, "no user %d", id), "find user")
+	}
+	return u, nil
+}
+
+// ListUsers returns every staff account by name.
+func (db *DB) ListUsers(ctx context.Context) ([]*vigil.User, error) {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*vigil.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, wrap(rows.Err(), "list users")
+}
+
+// CreateSession stores a new session.
+func (db *DB) CreateSession(ctx context.Context, s *vigil.Session) error {
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5)`, s.TokenHash, s.UserID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+		return err
+	}), "create session")
+}
+
+// FindSession returns the unexpired session with this token hash and marks
+// it seen now.
+func (db *DB) FindSession(ctx context.Context, tokenHash []byte, now time.Time) (*vigil.Session, error) {
+	s := &vigil.Session{}
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		return tx.QueryRow(ctx, `UPDATE sessions SET last_seen_at = $2
+			WHERE token_hash = $1 AND expires_at > $2
+			RETURNING token_hash, user_id, created_at, last_seen_at, expires_at`, tokenHash, now).
+			Scan(&s.TokenHash, &s.UserID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt)
+	})
+	if err != nil {
+		return nil, wrap(notFound(err, "no such session"), "find session")
+	}
+	return s, nil
+}
+
+// DeleteSession ends a session.
+func (db *DB) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+		return err
+	}), "delete session")
+}

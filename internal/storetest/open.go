@@ -1,0 +1,114 @@
+// Package storetest holds the test suite that every store must pass, and
+// helpers that open a fresh store of each kind for other packages' tests.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vigil-hotline/vigil/internal/postgres"
+	"github.com/vigil-hotline/vigil/internal/sqlite"
+	"github.com/vigil-hotline/vigil/internal/store"
+)
+
+// PostgresEnv names the variable holding the URL of a PostgreSQL server for
+// tests; PostgreSQL tests skip when it is empty.
+const PostgresEnv = "VIGIL_TEST_POSTGRES"
+
+// Kinds lists the stores every suite runs against.
+var Kinds = []string{"sqlite", "postgres"}
+
+// Open returns a fresh, migrated store of the given kind, closed when the
+// test ends. A postgres store lives in a schema of its own, dropped at the
+// end, so tests may run in parallel on one database.
+func Open(t testing.TB, kind string) *store.DB {
+	t.Helper()
+	switch kind {
+	case "sqlite":
+		return OpenSQLite(t, filepath.Join(t.TempDir(), "vigil.db"))
+	case "postgres":
+		u := PostgresURL(t)
+		return OpenPostgres(t, u)
+	}
+	t.Fatalf("unknown store kind %q", kind)
+	return nil
+}
+
+// ForEach runs fn as a subtest against each kind of store.
+func ForEach(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for _, kind := range Kinds {
+		t.Run(kind, func(t *testing.T) { fn(t, Open(t, kind)) })
+	}
+}
+
+// OpenSQLite opens and migrates a SQLite store at path.
+func OpenSQLite(t testing.TB, path string) *store.DB {
+	t.Helper()
+	drv, err := sqlite.Open(sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv.Close() })
+	if err := drv.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(drv)
+}
+
+// OpenPostgres opens and migrates a PostgreSQL store at the given URL.
+func OpenPostgres(t testing.TB, u string) *store.DB {
+	t.Helper()
+	drv, err := postgres.Open(context.Background(), postgres.Config{URL: u, MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv.Close() })
+	if err := drv.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(drv)
+}
+
+// PostgresURL creates a fresh schema on the test server and returns a URL
+// whose search_path points at it, skipping the test when no server is set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skipf("PostgreSQL tests need %s", PostgresEnv)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "vigil_test_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", PostgresEnv, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	pu, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := pu.Query()
+	q.Set("search_path", schema)
+	pu.RawQuery = q.Encode()
+	return pu.String()
+}
