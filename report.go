@@ -178,14 +178,14 @@ const (
 // ReportedURL is one normalised URL, shared by every report that named it:
 // the same URL reported twice is one item with a report count.
 type ReportedURL struct {
-	ID               int64
-	URL              string
-	Host             string
-	FirstReportedAt  time.Time
-	LastReportedAt   time.Time
-	ReportCount      int
-	Status           URLStatus
-	StatusReason     string
+	ID              int64
+	URL             string
+	Host            string
+	FirstReportedAt time.Time
+	LastReportedAt  time.Time
+	ReportCount     int
+	Status          URLStatus
+	StatusReason    string
 	// New is set by CreateReport when this report created the item (and so
 	// queued its crawl).
 	New bool
