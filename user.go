@@ -74,8 +74,9 @@ type UserService interface {
 	ListUsers(ctx context.Context) ([]*User, error)
 
 	CreateSession(ctx context.Context, s *Session) error
-	// FindSession returns the live session for a token hash and moves its
-	// last-seen time to now.
-	FindSession(ctx context.Context, tokenHash []byte, now time.Time) (*Session, error)
+	// FindSession returns the session for a token hash if it has not
+	// expired and was last seen within idle of now, and moves its last-seen
+	// time to now.
+	FindSession(ctx context.Context, tokenHash []byte, now time.Time, idle time.Duration) (*Session, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
 }

@@ -27,18 +27,10 @@ func (db *DB) CreateReport(ctx context.Context, r *vigil.Report) error {
 	if r.Status == "" {
 		r.Status = vigil.ReportReceived
 	}
-	// A fresh code on the rare collision; 80 random bits make a second one
-	// all but impossible.
-	for attempt := 0; ; attempt++ {
-		if r.TrackingCode == "" || attempt > 0 {
-			r.TrackingCode = vigil.NewTrackingCode()
-		}
-		err := db.drv.WithTx(ctx, func(tx Tx) error { return db.createReport(ctx, tx, r) })
-		if err != nil && db.drv.IsUniqueViolation(err) && attempt < 3 {
-			continue
-		}
-		return wrap(err, "create report")
+	if db.reports != nil {
+		return db.reports.create(ctx, r)
 	}
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error { return db.createReportSavepoint(ctx, tx, r) }), "create report")
 }
 
 func (db *DB) createReport(ctx context.Context, tx Tx, r *vigil.Report) error {

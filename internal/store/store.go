@@ -69,18 +69,29 @@ type DB struct {
 	drv Driver
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// reports is group commit for report intake, on SQLite only.
+	reports *reportBatcher
 }
 
 // New returns the services on drv.
 func New(drv Driver) *DB {
-	return &DB{drv: drv, Now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{drv: drv, Now: func() time.Time { return time.Now().UTC() }}
+	if drv.Dialect() == "sqlite" {
+		db.reports = newReportBatcher(db)
+	}
+	return db
 }
 
 // Driver returns the underlying driver.
 func (db *DB) Driver() Driver { return db.drv }
 
-// Close closes the driver.
-func (db *DB) Close() error { return db.drv.Close() }
+// Close stops the report batcher, then closes the driver.
+func (db *DB) Close() error {
+	if db.reports != nil {
+		db.reports.close()
+	}
+	return db.drv.Close()
+}
 
 // Compile-time checks that DB implements the domain services.
 var (

@@ -82,14 +82,14 @@ func (db *DB) CreateSession(ctx context.Context, s *vigil.Session) error {
 	}), "create session")
 }
 
-// FindSession returns the unexpired session with this token hash and marks
-// it seen now.
-func (db *DB) FindSession(ctx context.Context, tokenHash []byte, now time.Time) (*vigil.Session, error) {
+// FindSession returns the unexpired, recently seen session with this token
+// hash and marks it seen now.
+func (db *DB) FindSession(ctx context.Context, tokenHash []byte, now time.Time, idle time.Duration) (*vigil.Session, error) {
 	s := &vigil.Session{}
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
 		return tx.QueryRow(ctx, `UPDATE sessions SET last_seen_at = $2
-			WHERE token_hash = $1 AND expires_at > $2
-			RETURNING token_hash, user_id, created_at, last_seen_at, expires_at`, tokenHash, now).
+			WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3
+			RETURNING token_hash, user_id, created_at, last_seen_at, expires_at`, tokenHash, now, now.Add(-idle)).
 			Scan(&s.TokenHash, &s.UserID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt)
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Reports", func(t *testing.T) { testReports(t, open(t)) })
 	t.Run("ReportURLDedup", func(t *testing.T) { testReportURLDedup(t, open(t)) })
 	t.Run("ConcurrentSameURL", func(t *testing.T) { testConcurrentSameURL(t, open(t)) })
+	t.Run("ReportFailureIsolated", func(t *testing.T) { testReportFailureIsolated(t, open(t)) })
 	t.Run("ReportNotFound", func(t *testing.T) { testReportNotFound(t, open(t)) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
@@ -209,17 +210,20 @@ func testSessions(t *testing.T, db *store.DB) {
 	if err := db.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.FindSession(ctx, h[:], now.Add(time.Minute))
+	got, err := db.FindSession(ctx, h[:], now.Add(time.Minute), 30*time.Minute)
 	if err != nil || got.UserID != u.ID || !got.LastSeenAt.Equal(now.Add(time.Minute).Truncate(time.Microsecond)) {
 		t.Fatalf("FindSession: %+v %v", got, err)
 	}
-	if _, err := db.FindSession(ctx, h[:], now.Add(2*time.Hour)); !vigil.IsNotFound(err) {
+	if _, err := db.FindSession(ctx, h[:], now.Add(50*time.Minute), 30*time.Minute); !vigil.IsNotFound(err) {
+		t.Errorf("idle session: want not found, got %v", err)
+	}
+	if _, err := db.FindSession(ctx, h[:], now.Add(2*time.Hour), 10*time.Hour); !vigil.IsNotFound(err) {
 		t.Errorf("expired session: want not found, got %v", err)
 	}
 	if err := db.DeleteSession(ctx, h[:]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FindSession(ctx, h[:], now); !vigil.IsNotFound(err) {
+	if _, err := db.FindSession(ctx, h[:], now, time.Hour); !vigil.IsNotFound(err) {
 		t.Errorf("deleted session: want not found, got %v", err)
 	}
 }
@@ -255,5 +259,39 @@ func testAPIKeys(t *testing.T, db *store.DB) {
 	keys, err := db.ListAPIKeys(ctx)
 	if err != nil || len(keys) != 1 || !keys[0].Revoked {
 		t.Errorf("ListAPIKeys: %+v %v", keys, err)
+	}
+}
+
+// testReportFailureIsolated: a report that fails (here: it names an API key
+// that does not exist) stores nothing, and reports sent at the same moment
+// (group commit on SQLite) are stored all the same.
+func testReportFailureIsolated(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := newReport(t, fmt.Sprintf("https://isolated.example/%d", i))
+			if i == 5 {
+				r.Source, r.APIKeyID = vigil.SourceAPI, 999999
+			}
+			errs[i] = db.CreateReport(ctx, r)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (err != nil) != (i == 5) {
+			t.Errorf("report %d: err = %v", i, err)
+		}
+	}
+	c, err := db.ReportCounts(ctx)
+	if err != nil || c.Reports != n-1 || c.ReportedURLs != n-1 {
+		t.Errorf("counts %+v %v, want %d of each", c, err, n-1)
+	}
+	if jobs := crawlJobs(t, db); len(jobs) != n-1 {
+		t.Errorf("want %d crawl jobs, got %d", n-1, len(jobs))
 	}
 }

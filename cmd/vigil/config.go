@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vigil-hotline/vigil/internal/postgres"
+	"github.com/vigil-hotline/vigil/internal/sqlite"
+	"github.com/vigil-hotline/vigil/internal/store"
+)
+
+// config is parsed once here and passed down; nothing below cmd/ reads the
+// environment.
+type config struct {
+	Addr          string
+	DataDir       string
+	DatabaseURL   string
+	SecureCookies bool
+}
+
+// storeFlags registers the flags every command that opens the store takes,
+// with defaults from the environment: flags win over the environment.
+func storeFlags(fs *flag.FlagSet, env *Env) *config {
+	c := &config{}
+	fs.StringVar(&c.DataDir, "data", envOr(env, "VIGIL_DATA", "data"), "data folder (SQLite database, keys, blobs) [VIGIL_DATA]")
+	fs.StringVar(&c.DatabaseURL, "database-url", env.Getenv("VIGIL_DATABASE_URL"),
+		"postgres://… to use PostgreSQL; empty for SQLite in the data folder [VIGIL_DATABASE_URL]")
+	return c
+}
+
+func envOr(env *Env, key, def string) string {
+	if v := env.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envBool(env *Env, key string) bool {
+	switch strings.ToLower(env.Getenv(key)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// openStore opens the configured database and brings its schema up to
+// date. Migrations are idempotent and, on PostgreSQL, serialised by an
+// advisory lock, so every process may run them at start-up.
+func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, error) {
+	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		drv, err := postgres.Open(ctx, postgres.Config{URL: c.DatabaseURL, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		if err := drv.Migrate(ctx); err != nil {
+			drv.Close()
+			return nil, err
+		}
+		return store.New(drv), nil
+	}
+	if c.DatabaseURL != "" {
+		return nil, fmt.Errorf("VIGIL_DATABASE_URL must start with postgres:// (or be empty for SQLite)")
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	drv, err := sqlite.Open(sqlite.Config{Path: filepath.Join(c.DataDir, "vigil.db"), Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := drv.Migrate(ctx); err != nil {
+		drv.Close()
+		return nil, err
+	}
+	return store.New(drv), nil
+}
+
+// loadSecret returns the deployment's secret: VIGIL_SECRET (64 hex digits
+// or more) when set, which every server of a scaled-out deployment must
+// share, else a key file in the data folder, made on first use.
+func loadSecret(env *Env, dataDir string) ([]byte, error) {
+	if v := env.Getenv("VIGIL_SECRET"); v != "" {
+		b, err := hex.DecodeString(v)
+		if err != nil || len(b) < 32 {
+			return nil, errors.New("VIGIL_SECRET must be at least 64 hexadecimal digits")
+		}
+		return b, nil
+	}
+	path := filepath.Join(dataDir, "secret.key")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(k) < 32 {
+			return nil, fmt.Errorf("%s is not a valid key", path)
+		}
+		return k, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return loadSecret(env, dataDir) // another process made it first
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, err = fmt.Fprintln(f, hex.EncodeToString(k))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return k, err
+}
+
+// usageError is a command-line mistake: exit status 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+func newFlagSet(env *Env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses, turning a flag error into a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &exitError{code: 2, err: errors.New("")}
+	}
+	return nil
+}

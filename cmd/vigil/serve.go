@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/vigil-hotline/vigil/internal/store"
+	"github.com/vigil-hotline/vigil/internal/web"
+)
+
+// runServe runs the reporting point, the API and the staff pages.
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "serve", "Usage: vigil serve [--addr HOST:PORT] [--data DIR] [--database-url URL]")
+	cfg := storeFlags(fs, env)
+	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
+	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool(env, "VIGIL_SECURE_COOKIES"),
+		"mark cookies Secure and send HSTS: set when served over HTTPS [VIGIL_SECURE_COOKIES]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, env.Logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, err := newWebServer(env, cfg, db)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	env.Logger.Info("vigil is serving", "url", "http://"+ln.Addr().String()+"/", "store", db.Driver().Dialect(),
+		"version", version())
+	return serveHTTP(ctx, env, ln, srv)
+}
+
+func newWebServer(env *Env, cfg *config, db *store.DB) (*web.Server, error) {
+	secret, err := loadSecret(env, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("secret: %w", err)
+	}
+	return web.New(web.Config{
+		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
+		Secret: secret, SecureCookies: cfg.SecureCookies,
+		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
+	})
+}
+
+// serveHTTP serves until ctx ends, then shuts down gracefully. The
+// timeouts bound what a slow or hostile client can hold.
+func serveHTTP(ctx context.Context, env *Env, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          log.New(redactingWriter{env}, "http: ", 0),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	env.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// addrPattern matches IPv4 and IPv6 addresses, with or without a port.
+var addrPattern = regexp.MustCompile(`\[?[0-9a-fA-F]*:[0-9a-fA-F:.]+\]?(:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`)
+
+// redactingWriter sends net/http's own error messages ("TLS handshake
+// error from 1.2.3.4:5678") to the log with every address removed: a
+// reporter's address must never reach a log.
+type redactingWriter struct{ env *Env }
+
+func (w redactingWriter) Write(p []byte) (int, error) {
+	w.env.Logger.Warn(string(addrPattern.ReplaceAll(p, []byte("[address removed]"))))
+	return len(p), nil
+}

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// apiReport is the body of POST /api/v1/reports.
+type apiReport struct {
+	URLs        []string `json:"urls"`
+	Description string   `json:"description"`
+	Language    string   `json:"language"`
+	// Saw lists what the reporter saw: "images", "videos", "other".
+	Saw     []string `json:"saw"`
+	Contact string   `json:"contact"`
+}
+
+type apiReportStatus struct {
+	TrackingCode string `json:"tracking_code"`
+	Status       string `json:"status"`
+}
+
+// handleAPIReportCreate files a report for a partner.
+func (s *Server) handleAPIReportCreate(w http.ResponseWriter, r *http.Request) {
+	in, err := decodeAPIReport(w, r)
+	if err != nil {
+		s.writeAPIError(w, err)
+		return
+	}
+	input := vigil.ReportInput{URLs: in.URLs, Description: in.Description, Language: in.Language, Contact: in.Contact}
+	for _, x := range in.Saw {
+		switch x {
+		case "images":
+			input.SawImages = true
+		case "videos":
+			input.SawVideos = true
+		case "other":
+			input.SawOther = true
+		default:
+			s.writeAPIError(w, vigil.Errorf(vigil.EINVALID, `"saw" takes "images", "videos" and "other", not %q`, x))
+			return
+		}
+	}
+	if len(in.URLs) > vigil.MaxReportURLs {
+		s.writeAPIError(w, vigil.Errorf(vigil.EINVALID, "a report may hold at most %d URLs", vigil.MaxReportURLs))
+		return
+	}
+	rep, err := vigil.NewReport(input, vigil.SourceAPI, s.cfg.Now())
+	if err == nil {
+		rep.APIKeyID = apiKeyFrom(r.Context()).ID
+		err = s.cfg.Reports.CreateReport(r.Context(), rep)
+	}
+	if err != nil {
+		s.writeAPIError(w, err)
+		return
+	}
+	s.logger.Info("report received", "source", "api", "api_key", apiKeyFrom(r.Context()).Name, "urls", len(rep.URLs))
+	writeJSON(w, http.StatusCreated, apiReportStatus{TrackingCode: rep.TrackingCode, Status: string(rep.Status)})
+}
+
+func decodeAPIReport(w http.ResponseWriter, r *http.Request) (*apiReport, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, vigil.Errorf(vigil.EINVALID, "the body must be JSON (Content-Type: application/json)")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, vigil.MaxReportBodyBytes))
+	dec.DisallowUnknownFields()
+	var in apiReport
+	if err := dec.Decode(&in); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, vigil.Errorf(vigil.ETOOLARGE, "the body is larger than %d bytes", vigil.MaxReportBodyBytes)
+		}
+		return nil, vigil.Errorf(vigil.EINVALID, "the body is not a valid report: %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, vigil.Errorf(vigil.EINVALID, "the body must hold one JSON object")
+	}
+	return &in, nil
+}
+
+// jsonProblem describes a decoding error without echoing the input.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q has the wrong type", te.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "it is empty or cut short"
+	}
+	return "it could not be read"
+}
+
+// handleAPIReportStatus answers a report's coarse status.
+func (s *Server) handleAPIReportStatus(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.cfg.Reports.FindReportByTrackingCode(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.writeAPIError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apiReportStatus{TrackingCode: rep.TrackingCode, Status: string(rep.Status)})
+}

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"golang.org/x/text/language"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+//go:embed i18n/*.json
+var i18nFS embed.FS
+
+// catalog holds the reporting point's texts in every supported language.
+// Every language must have every key; New refuses to start otherwise.
+type catalog struct {
+	texts   map[vigil.Language]map[string]string
+	matcher language.Matcher
+}
+
+func loadCatalog() (*catalog, error) {
+	c := &catalog{texts: map[vigil.Language]map[string]string{}}
+	var tags []language.Tag
+	for _, l := range vigil.Languages {
+		b, err := i18nFS.ReadFile("i18n/" + string(l) + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s.json: %w", l, err)
+		}
+		c.texts[l] = m
+		tags = append(tags, language.Make(string(l)))
+	}
+	base := c.texts[vigil.Languages[0]]
+	for l, m := range c.texts {
+		for k := range base {
+			if _, ok := m[k]; !ok {
+				return nil, fmt.Errorf("i18n: %s.json lacks %q", l, k)
+			}
+		}
+		if len(m) != len(base) {
+			return nil, fmt.Errorf("i18n: %s.json has keys that %s.json lacks", l, vigil.Languages[0])
+		}
+	}
+	c.matcher = language.NewMatcher(tags)
+	return c, nil
+}
+
+// T returns the text for key in lang, or the key itself when unknown (a
+// visible mistake rather than an empty page).
+func (c *catalog) T(lang vigil.Language, key string) string {
+	if s, ok := c.texts[lang][key]; ok {
+		return s
+	}
+	return key
+}
+
+// language picks the page's language: an explicit ?lang= or form field
+// (the switcher) first, then the browser's Accept-Language.
+func (c *catalog) language(r *http.Request) vigil.Language {
+	if l, ok := vigil.ParseLanguage(r.URL.Query().Get("lang")); ok {
+		return l
+	}
+	if r.Method == http.MethodPost {
+		if l, ok := vigil.ParseLanguage(r.PostFormValue("lang")); ok {
+			return l
+		}
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return vigil.Languages[0]
+	}
+	_, i, conf := c.matcher.Match(tags...)
+	if conf == language.No {
+		return vigil.Languages[0]
+	}
+	return vigil.Languages[i]
+}

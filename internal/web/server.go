@@ -1,0 +1,154 @@
+// Package web serves Vigil over HTTP: the public reporting point, the
+// partner API and the staff pages. Handlers live one per file; templates,
+// translations and static assets are embedded and checked at start-up.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// Config is everything the web layer needs; cmd/vigil builds it.
+type Config struct {
+	Logger  *slog.Logger
+	Reports vigil.ReportService
+	Users   vigil.UserService
+	APIKeys vigil.APIKeyService
+	Jobs    vigil.JobService
+
+	// Secret keys the CSRF tokens (at least 32 bytes). Every server of one
+	// deployment must share it.
+	Secret []byte
+	// SecureCookies marks cookies Secure and sends HSTS; set it whenever
+	// Vigil is reached over HTTPS (directly or behind a proxy).
+	SecureCookies bool
+
+	// FormRate limits reports and status look-ups per client address;
+	// APIRate limits API calls per key.
+	FormRate Rate
+	APIRate  Rate
+
+	// Staff sessions end after SessionIdle without use, and after
+	// SessionMax in any case.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+
+	Now func() time.Time
+}
+
+// DefaultFormRate lets one address file 20 reports or look-ups in ten
+// minutes: plenty for a person, little for a script.
+var DefaultFormRate = Rate{Count: 20, Per: 10 * time.Minute}
+
+// DefaultAPIRate lets one partner send 100 requests a second on average.
+var DefaultAPIRate = Rate{Count: 6000, Per: time.Minute}
+
+// Server is Vigil's HTTP handler.
+type Server struct {
+	cfg       Config
+	logger    *slog.Logger
+	catalog   *catalog
+	templates templates
+	formLimit *limiter
+	apiLimit  *limiter
+	handler   http.Handler
+}
+
+// New checks the configuration, parses templates and translations, and
+// returns the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Reports == nil || cfg.Users == nil || cfg.APIKeys == nil || cfg.Jobs == nil {
+		return nil, errors.New("web: a service is missing from the configuration")
+	}
+	if len(cfg.Secret) < 32 {
+		return nil, errors.New("web: the secret must be at least 32 bytes")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.SessionMax == 0 {
+		cfg.SessionMax = 12 * time.Hour
+	}
+	cat, err := loadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg: cfg, logger: cfg.Logger, catalog: cat, templates: tmpl,
+		formLimit: newLimiter(cfg.FormRate, cfg.Now),
+		apiLimit:  newLimiter(cfg.APIRate, cfg.Now),
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	public := func(h http.HandlerFunc) http.Handler { return noStore(h) }
+
+	mux.Handle("GET /{$}", public(s.handleReportForm))
+	mux.Handle("POST /report", public(s.handleReportSubmit))
+	mux.Handle("GET /status", public(s.handleStatusForm))
+	mux.Handle("POST /status", public(s.handleStatusLookup))
+	mux.Handle("GET /static/", s.handleStatic())
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+
+	mux.Handle("POST /api/v1/reports", s.apiAuth(s.handleAPIReportCreate))
+	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus))
+
+	mux.Handle("GET /staff/login", public(s.handleStaffLoginForm))
+	mux.Handle("POST /staff/login", public(s.handleStaffLogin))
+	mux.Handle("POST /staff/logout", s.staff(s.handleStaffLogout))
+	mux.Handle("GET /staff/{$}", s.staff(s.handleStaffHome))
+	mux.Handle("GET /staff/jobs", s.staff(s.handleStaffJobs, vigil.RoleAdmin, vigil.RoleSupervisor))
+	mux.Handle("/staff/", s.staff(http.NotFound))
+
+	// Cross-origin form posts are refused from their Fetch metadata before
+	// any handler runs; the CSRF token then covers browsers without it.
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("POST /api/v1/reports") // bearer-token API, no cookies
+	return s.logRequests(s.securityHeaders(cop.Handler(mux)))
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// httpStatus maps a domain error code to an HTTP status.
+func httpStatus(err error) int {
+	switch vigil.ErrorCode(err) {
+	case vigil.EINVALID:
+		return http.StatusBadRequest
+	case vigil.ENOTFOUND:
+		return http.StatusNotFound
+	case vigil.ECONFLICT:
+		return http.StatusConflict
+	case vigil.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case vigil.EFORBIDDEN:
+		return http.StatusForbidden
+	case vigil.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case vigil.ERATELIMIT:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
