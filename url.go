@@ -113,11 +113,23 @@ func normalizeHost(h string) (string, error) {
 	if uh, err := url.PathUnescape(h); err == nil {
 		h = uh
 	}
+	if !utf8.ValidString(h) || strings.ContainsRune(h, utf8.RuneError) {
+		return "", urlError("err_url_host", "The URL's host name is not valid.")
+	}
 	a, err := idnaProfile.ToASCII(h)
 	if err != nil || a == "" || strings.ContainsAny(a, "/\\@:%[] ") {
 		return "", urlError("err_url_host", "The URL's host name is not valid.")
 	}
-	return strings.ToLower(a), nil
+	a = strings.ToLower(a)
+	if strings.HasPrefix(a, ".") || strings.HasSuffix(a, ".") || strings.Contains(a, "..") {
+		return "", urlError("err_url_host", "The URL's host name is not valid.")
+	}
+	// A host must come out of the mapping as it went in a second time, or
+	// the same URL could be stored under two names.
+	if again, err := idnaProfile.ToASCII(a); err != nil || again != a {
+		return "", urlError("err_url_host", "The URL's host name is not valid.")
+	}
+	return a, nil
 }
 
 // normalizeEscapes decodes percent-escapes of unreserved characters and

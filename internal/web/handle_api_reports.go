@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-hotline/vigil"
 )
@@ -68,14 +70,22 @@ func decodeAPIReport(w http.ResponseWriter, r *http.Request) (*apiReport, error)
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return nil, vigil.Errorf(vigil.EINVALID, "the body must be JSON (Content-Type: application/json)")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, vigil.MaxReportBodyBytes))
-	dec.DisallowUnknownFields()
-	var in apiReport
-	if err := dec.Decode(&in); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, vigil.MaxReportBodyBytes))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, vigil.Errorf(vigil.ETOOLARGE, "the body is larger than %d bytes", vigil.MaxReportBodyBytes)
 		}
+		return nil, vigil.Errorf(vigil.EINVALID, "the body could not be read")
+	}
+	// encoding/json would quietly replace invalid UTF-8; refuse it instead.
+	if !utf8.Valid(body) {
+		return nil, vigil.Errorf(vigil.EINVALID, "the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var in apiReport
+	if err := dec.Decode(&in); err != nil {
 		return nil, vigil.Errorf(vigil.EINVALID, "the body is not a valid report: %s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
