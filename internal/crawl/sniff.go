@@ -1,0 +1,131 @@
+package crawl
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// Class is the broad kind of a fetched body.
+type Class string
+
+// Classes of content.
+const (
+	ClassImage Class = "image"
+	ClassVideo Class = "video"
+	ClassHTML  Class = "html"
+	ClassOther Class = "other"
+)
+
+// Sniff returns the media type and class of a body judged from its bytes
+// alone: extensions and Content-Type headers lie, and a hotline must not
+// miss an image served as text/plain.
+func Sniff(b []byte) (mime string, class Class) {
+	if len(b) == 0 {
+		return "", ClassOther
+	}
+	mime = sniffExtra(b)
+	if mime == "" {
+		mime, _, _ = strings.Cut(http.DetectContentType(b), ";")
+		switch {
+		case strings.HasPrefix(mime, "text/") && looksSVG(b):
+			mime = "image/svg+xml"
+		case mime == "image/bmp":
+			// DetectContentType calls anything starting "BM" a
+			// bitmap; sniffExtra has already accepted real ones.
+			mime = "application/octet-stream"
+			if head := b[:min(len(b), 512)]; utf8.Valid(head) && !bytes.ContainsFunc(head, isControl) {
+				mime = "text/plain"
+			}
+		}
+	}
+	return mime, classOf(mime)
+}
+
+func classOf(mime string) Class {
+	switch {
+	case strings.HasPrefix(mime, "image/"):
+		return ClassImage
+	case strings.HasPrefix(mime, "video/"):
+		return ClassVideo
+	case mime == "text/html":
+		return ClassHTML
+	}
+	return ClassOther
+}
+
+// sniffExtra recognises formats http.DetectContentType misses or reports
+// too vaguely.
+func sniffExtra(b []byte) string {
+	has := func(off int, sig string) bool {
+		return len(b) >= off+len(sig) && string(b[off:off+len(sig)]) == sig
+	}
+	switch {
+	case has(0, "RIFF") && has(8, "WEBP"):
+		return "image/webp"
+	case has(0, "RIFF") && has(8, "AVI "):
+		return "video/x-msvideo"
+	case has(0, "BM") && len(b) >= 26 && bmpPlausible(b):
+		return "image/bmp"
+	case has(0, "II*\x00"), has(0, "MM\x00*"):
+		return "image/tiff"
+	case has(0, "\xff\x0a"), has(0, "\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a"):
+		return "image/jxl"
+	case has(4, "ftyp"):
+		return ftypMIME(b)
+	case has(0, "\x1a\x45\xdf\xa3"):
+		// Matroska and WebM share the EBML header; the doctype says
+		// which.
+		if bytes.Contains(b[:min(len(b), 64)], []byte("webm")) {
+			return "video/webm"
+		}
+		return "video/x-matroska"
+	case has(0, "FLV\x01"):
+		return "video/x-flv"
+	case has(0, "\x00\x00\x01\xba"), has(0, "\x00\x00\x01\xb3"):
+		return "video/mpeg"
+	case has(0, "\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
+		return "video/x-ms-asf"
+	case has(0, "OggS") && bytes.Contains(b[:min(len(b), 64)], []byte("theora")):
+		return "video/ogg"
+	}
+	return ""
+}
+
+// bmpPlausible checks the DIB header size, so that text starting with "BM"
+// is not called an image.
+func bmpPlausible(b []byte) bool {
+	size := uint32(b[14]) | uint32(b[15])<<8 | uint32(b[16])<<16 | uint32(b[17])<<24
+	switch size {
+	case 12, 40, 52, 56, 64, 108, 124:
+		return true
+	}
+	return false
+}
+
+// ftypMIME classifies ISO base media files by their major brand: HEIF and
+// AVIF are images, the rest video.
+func ftypMIME(b []byte) string {
+	if len(b) < 12 {
+		return "video/mp4"
+	}
+	switch brand := string(b[8:12]); brand {
+	case "avif", "avis":
+		return "image/avif"
+	case "heic", "heix", "heim", "heis", "mif1", "msf1":
+		return "image/heic"
+	case "qt  ":
+		return "video/quicktime"
+	case "3gp4", "3gp5", "3gp6", "3g2a":
+		return "video/3gpp"
+	}
+	return "video/mp4"
+}
+
+func isControl(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' }
+
+func looksSVG(b []byte) bool {
+	head := asciiLower(string(b[:min(len(b), 1024)]))
+	return strings.Contains(head, "<svg")
+}
