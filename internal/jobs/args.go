@@ -3,11 +3,20 @@
 // and their River workers.
 package jobs
 
+import "github.com/riverqueue/river"
+
 // Queue names. Each has its own concurrency so that slow crawls never starve
 // hashing and matching.
 const (
 	QueueCrawl = "crawl"
+	QueueFetch = "fetch"
+	QueueHash  = "hash"
+	QueueMatch = "match"
 )
+
+// MaxAttempts bounds retries of a step; a fetch that fails this often is
+// recorded as failed.
+const MaxAttempts = 5
 
 // CrawlArgs asks for a reported URL to be crawled. It is inserted in the
 // same transaction as the report that first named the URL.
@@ -17,3 +26,54 @@ type CrawlArgs struct {
 
 // Kind implements river.JobArgs.
 func (CrawlArgs) Kind() string { return "crawl" }
+
+// PageArgs fetches one page of a crawl and queues what it links to.
+type PageArgs struct {
+	TaskID int64 `json:"task_id"`
+}
+
+// Kind implements river.JobArgs.
+func (PageArgs) Kind() string { return "fetch_page" }
+
+// MediaArgs fetches one media file and stores it, encrypted.
+type MediaArgs struct {
+	TaskID int64 `json:"task_id"`
+}
+
+// Kind implements river.JobArgs.
+func (MediaArgs) Kind() string { return "fetch_media" }
+
+// HashArgs computes the PDQ hash of a stored media item.
+type HashArgs struct {
+	TaskID int64 `json:"task_id"`
+}
+
+// Kind implements river.JobArgs.
+func (HashArgs) Kind() string { return "hash" }
+
+// MatchArgs matches a hashed media item against the banks.
+type MatchArgs struct {
+	TaskID int64 `json:"task_id"`
+}
+
+// Kind implements river.JobArgs.
+func (MatchArgs) Kind() string { return "match" }
+
+// TaskJob returns the job that works a crawl task of the given kind.
+func TaskJob(kind string, taskID int64) river.InsertManyParams {
+	var args river.JobArgs
+	queue := QueueFetch
+	switch kind {
+	case "page":
+		args = PageArgs{TaskID: taskID}
+	case "media":
+		args = MediaArgs{TaskID: taskID}
+	case "hash":
+		args, queue = HashArgs{TaskID: taskID}, QueueHash
+	case "match":
+		args, queue = MatchArgs{TaskID: taskID}, QueueMatch
+	default:
+		panic("jobs: unknown task kind " + kind)
+	}
+	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: queue, MaxAttempts: MaxAttempts}}
+}

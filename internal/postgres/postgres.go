@@ -124,6 +124,18 @@ func (d *Driver) ListJobs(ctx context.Context, params *river.JobListParams) ([]*
 	return res.Jobs, nil
 }
 
+// StartWorkers implements store.Driver.
+func (d *Driver) StartWorkers(ctx context.Context, cfg store.WorkerConfig) (func(context.Context) error, error) {
+	client, err := river.NewClient(riverpgxv5.New(d.pool), cfg.RiverConfig())
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	if err := client.Start(ctx); err != nil {
+		return nil, fmt.Errorf("river start: %w", err)
+	}
+	return client.Stop, nil
+}
+
 // IsUniqueViolation implements store.Driver.
 func (d *Driver) IsUniqueViolation(err error) bool {
 	var e *pgconn.PgError

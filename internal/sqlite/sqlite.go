@@ -148,6 +148,18 @@ func (d *Driver) ListJobs(ctx context.Context, params *river.JobListParams) ([]*
 	return res.Jobs, nil
 }
 
+// StartWorkers implements store.Driver.
+func (d *Driver) StartWorkers(ctx context.Context, cfg store.WorkerConfig) (func(context.Context) error, error) {
+	client, err := river.NewClient(riversqlite.New(d.write), cfg.RiverConfig())
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	if err := client.Start(ctx); err != nil {
+		return nil, fmt.Errorf("river start: %w", err)
+	}
+	return client.Stop, nil
+}
+
 // IsUniqueViolation implements store.Driver.
 func (d *Driver) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error

@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"log/slog"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -61,7 +62,39 @@ type Driver interface {
 	ListJobs(ctx context.Context, params *river.JobListParams) ([]*rivertype.JobRow, error)
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation(err error) bool
+	// StartWorkers starts a River client that works the given queues; stop
+	// lets running jobs finish (until its context ends) and stops it.
+	StartWorkers(ctx context.Context, cfg WorkerConfig) (stop func(context.Context) error, err error)
 	Close() error
+}
+
+// WorkerConfig configures the River client that works jobs.
+type WorkerConfig struct {
+	Workers *river.Workers
+	Queues  map[string]river.QueueConfig
+	// RescueAfter is how long a job may run before River takes it for lost
+	// (its worker killed) and runs it again. Tasks are idempotent, so a
+	// short value only costs repeated work.
+	RescueAfter time.Duration
+	JobTimeout  time.Duration
+	// PollInterval is how often idle workers look for jobs.
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// RiverConfig turns a WorkerConfig into River's.
+func (c WorkerConfig) RiverConfig() *river.Config {
+	rc := &river.Config{
+		Workers: c.Workers, Queues: c.Queues, Logger: c.Logger,
+		RescueStuckJobsAfter: c.RescueAfter, JobTimeout: c.JobTimeout, FetchPollInterval: c.PollInterval,
+	}
+	if c.PollInterval > 0 && c.PollInterval < 100*time.Millisecond {
+		rc.FetchCooldown = c.PollInterval
+	}
+	if rc.Logger == nil {
+		rc.Logger = slog.New(slog.DiscardHandler)
+	}
+	return rc
 }
 
 // DB implements the domain services on a Driver.
@@ -99,6 +132,8 @@ var (
 	_ vigil.UserService   = (*DB)(nil)
 	_ vigil.APIKeyService = (*DB)(nil)
 	_ vigil.JobService    = (*DB)(nil)
+	_ vigil.MediaService  = (*DB)(nil)
+	_ vigil.CrawlService  = (*DB)(nil)
 )
 
 // notFound turns sql.ErrNoRows into a domain not-found error.
@@ -116,4 +151,13 @@ func wrap(err error, what string) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// ignoreNoRows treats "no row" as success, for INSERT … ON CONFLICT DO
+// NOTHING RETURNING, which returns no row on a conflict.
+func ignoreNoRows(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
 }

@@ -1,0 +1,290 @@
+package jobs
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/blob"
+	"github.com/vigil-hotline/vigil/internal/crawl"
+	"github.com/vigil-hotline/vigil/internal/hashing"
+)
+
+// Pipeline is what the crawl workers share: one per process.
+type Pipeline struct {
+	Store   vigil.CrawlService
+	Fetcher *crawl.Fetcher
+	Blobs   *blob.Vault
+	Matcher vigil.Matcher
+	Hashing hashing.Options
+	Budget  vigil.CrawlBudget
+	// MaxDepth is how many links from the reported URL pages on the same
+	// site are followed (default 1).
+	MaxDepth int
+	Logger   *slog.Logger
+}
+
+// Register adds the crawl pipeline's workers: crawl → fetch page → fetch
+// media → hash → match.
+func (p *Pipeline) Register(w *river.Workers) {
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	river.AddWorker(w, &crawlWorker{p: p})
+	river.AddWorker(w, &pageWorker{p: p})
+	river.AddWorker(w, &mediaWorker{p: p})
+	river.AddWorker(w, &hashWorker{p: p})
+	river.AddWorker(w, &matchWorker{p: p})
+}
+
+// Queues returns the pipeline's queues. Fetching waits on the network, so
+// it gets more workers than the CPU-bound hashing.
+func Queues(fetchers, hashers int) map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{
+		QueueCrawl: {MaxWorkers: 2},
+		QueueFetch: {MaxWorkers: max(1, fetchers)},
+		QueueHash:  {MaxWorkers: max(1, hashers)},
+		QueueMatch: {MaxWorkers: 2},
+	}
+}
+
+type crawlWorker struct {
+	river.WorkerDefaults[CrawlArgs]
+	p *Pipeline
+}
+
+func (w *crawlWorker) Work(ctx context.Context, job *river.Job[CrawlArgs]) error {
+	err := w.p.Store.StartCrawl(ctx, job.Args.ReportedURLID)
+	if vigil.IsNotFound(err) {
+		return river.JobCancel(err)
+	}
+	return err
+}
+
+// task loads a job's task; nil when it is done already (a job that ran
+// again after a crash).
+func (p *Pipeline) task(ctx context.Context, id int64) (*vigil.CrawlTask, error) {
+	t, err := p.Store.FindTask(ctx, id)
+	if err != nil {
+		if vigil.IsNotFound(err) {
+			return nil, river.JobCancel(err)
+		}
+		return nil, err
+	}
+	if t.Done {
+		return nil, nil
+	}
+	return t, nil
+}
+
+// retry says whether a failed fetch should be tried again later (by
+// River, with back-off) rather than recorded as failed now.
+func retry(err error, attempt int) bool {
+	return crawl.ReasonOf(err).Retryable() && attempt < MaxAttempts
+}
+
+type pageWorker struct {
+	river.WorkerDefaults[PageArgs]
+	p *Pipeline
+}
+
+func (w *pageWorker) Work(ctx context.Context, job *river.Job[PageArgs]) error {
+	t, err := w.p.task(ctx, job.Args.TaskID)
+	if t == nil {
+		return err
+	}
+	page, err := w.p.Fetcher.FetchPage(ctx, t.Target, "")
+	if err != nil && retry(err, job.Attempt) {
+		return err
+	}
+	f := fetchRecord(&page.Evidence)
+	var children []vigil.CrawlChild
+	switch {
+	case err != nil:
+	case f.Status >= 400:
+		f.Reason, f.Error = string(crawl.ReasonHTTPStatus), fmt.Sprintf("the server answered %d", f.Status)
+	default:
+		children = w.p.children(t, page)
+	}
+	return w.p.Store.FinishPage(ctx, t, f, children, w.p.Budget)
+}
+
+// children lists what a fetched page calls for: its media, and pages on
+// the same site within the depth limit. A reported URL that is itself an
+// image or video is fetched again as media, so that its evidence is a
+// media fetch like any other.
+func (p *Pipeline) children(t *vigil.CrawlTask, page *crawl.Page) []vigil.CrawlChild {
+	switch page.Evidence.Class {
+	case crawl.ClassImage, crawl.ClassVideo:
+		return []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: page.Evidence.FinalURL, Depth: t.Depth}}
+	case crawl.ClassHTML:
+	default:
+		return nil
+	}
+	var out []vigil.CrawlChild
+	for _, l := range page.Links.Media {
+		out = append(out, vigil.CrawlChild{Kind: vigil.TaskMedia, Target: l.URL, Depth: t.Depth})
+	}
+	maxDepth := p.MaxDepth
+	if maxDepth == 0 {
+		maxDepth = crawl.DefaultMaxDepth
+	}
+	if t.Depth+1 > maxDepth {
+		return out
+	}
+	base, err := url.Parse(page.Evidence.FinalURL)
+	if err != nil {
+		return out
+	}
+	for _, l := range page.Links.Pages {
+		if u, err := url.Parse(l.URL); err == nil && crawl.SameSite(base, u) {
+			out = append(out, vigil.CrawlChild{Kind: vigil.TaskPage, Target: l.URL, Depth: t.Depth + 1})
+		}
+	}
+	return out
+}
+
+type mediaWorker struct {
+	river.WorkerDefaults[MediaArgs]
+	p *Pipeline
+}
+
+func (w *mediaWorker) Work(ctx context.Context, job *river.Job[MediaArgs]) error {
+	t, err := w.p.task(ctx, job.Args.TaskID)
+	if t == nil {
+		return err
+	}
+	resp, err := w.p.Fetcher.FetchMedia(ctx, t.Target, "")
+	if err != nil && retry(err, job.Attempt) {
+		return err
+	}
+	f := fetchRecord(&resp.Evidence)
+	var m *vigil.Media
+	if err == nil && (resp.Evidence.Class == crawl.ClassImage || resp.Evidence.Class == crawl.ClassVideo) {
+		if m, err = w.p.storeMedia(ctx, resp); err != nil {
+			return err
+		}
+	}
+	return w.p.Store.FinishMedia(ctx, t, f, m)
+}
+
+// storeMedia encrypts the bytes into the blob store (once per SHA-256)
+// before the database refers to them: a crash between the two leaves an
+// unreferenced blob, never a reference to nothing.
+func (p *Pipeline) storeMedia(ctx context.Context, resp *crawl.Response) (*vigil.Media, error) {
+	md5sum, sha1sum := md5.Sum(resp.Body), sha1.Sum(resp.Body)
+	m := &vigil.Media{
+		SHA256: resp.Evidence.SHA256, MD5: hex.EncodeToString(md5sum[:]), SHA1: hex.EncodeToString(sha1sum[:]),
+		Size: int64(len(resp.Body)), Class: string(resp.Evidence.Class), MIME: resp.Evidence.Sniffed,
+	}
+	m.BlobKey = p.Blobs.Name(m.SHA256)
+	ok, err := p.Blobs.Exists(ctx, m.BlobKey)
+	if err != nil {
+		return nil, fmt.Errorf("blob: %w", err)
+	}
+	if !ok {
+		if err := p.Blobs.Put(ctx, m.BlobKey, resp.Body); err != nil {
+			return nil, fmt.Errorf("blob: %w", err)
+		}
+	}
+	return m, nil
+}
+
+type hashWorker struct {
+	river.WorkerDefaults[HashArgs]
+	p *Pipeline
+}
+
+func (w *hashWorker) Work(ctx context.Context, job *river.Job[HashArgs]) error {
+	t, err := w.p.task(ctx, job.Args.TaskID)
+	if t == nil {
+		return err
+	}
+	m, err := w.p.Store.FindMedia(ctx, t.MediaID)
+	if err != nil {
+		return err
+	}
+	if m.HashedAt != nil {
+		return w.p.Store.FinishHash(ctx, t, nil)
+	}
+	if m.Class == string(crawl.ClassVideo) {
+		// Videos are matched by their exact digests and queued for an
+		// analyst; video hashing is a later issue.
+		return w.p.Store.FinishHash(ctx, t, &vigil.MediaHashes{Format: "video"})
+	}
+	data, err := w.p.Blobs.Get(ctx, m.BlobKey)
+	if err != nil {
+		return err
+	}
+	opts := w.p.Hashing
+	opts.Dihedral = true
+	res, err := hashing.HashBytes(data, opts)
+	if err != nil {
+		// A malformed or oversized file is a fact about the file: recorded,
+		// not retried.
+		w.p.Logger.Info("media not hashed", "media", m.ID, "err", err)
+		return w.p.Store.FinishHash(ctx, t, &vigil.MediaHashes{Error: err.Error()})
+	}
+	h := &vigil.MediaHashes{Quality: res.Quality, Width: res.Width, Height: res.Height, Format: string(res.Format)}
+	if !res.PDQ.IsZero() || res.Quality > 0 {
+		h.PDQ = res.PDQ.String()
+	}
+	if res.Dihedral != nil {
+		for _, d := range res.Dihedral {
+			h.Dihedral = append(h.Dihedral, d.String())
+		}
+	}
+	return w.p.Store.FinishHash(ctx, t, h)
+}
+
+type matchWorker struct {
+	river.WorkerDefaults[MatchArgs]
+	p *Pipeline
+}
+
+func (w *matchWorker) Work(ctx context.Context, job *river.Job[MatchArgs]) error {
+	t, err := w.p.task(ctx, job.Args.TaskID)
+	if t == nil {
+		return err
+	}
+	m, err := w.p.Store.FindMedia(ctx, t.MediaID)
+	if err != nil {
+		return err
+	}
+	if m.MatchedAt != nil {
+		return w.p.Store.FinishMatch(ctx, t, nil, false)
+	}
+	matches, err := w.p.Matcher.Match(ctx, vigil.MatchQuery{
+		MD5: m.MD5, SHA1: m.SHA1, SHA256: m.SHA256, PDQ: m.PDQ, Quality: m.Quality, Dihedral: m.Dihedral,
+	})
+	if err != nil {
+		return fmt.Errorf("match media %d: %w", m.ID, err)
+	}
+	return w.p.Store.FinishMatch(ctx, t, matches, true)
+}
+
+// fetchRecord turns the crawler's evidence into the stored record.
+func fetchRecord(ev *crawl.Evidence) *vigil.Fetch {
+	full, _ := json.Marshal(ev)
+	f := &vigil.Fetch{
+		RequestedURL: ev.RequestedURL, FinalURL: ev.FinalURL, Status: ev.Status, StartedAt: ev.Started.UTC(),
+		Duration: ev.Duration, Bytes: ev.Bytes, BodySHA256: ev.SHA256, ContentType: ev.ContentType,
+		Sniffed: ev.Sniffed, Class: string(ev.Class), Reason: string(ev.Reason), Error: ev.Error, Evidence: string(full),
+	}
+	if ev.Connected.IsValid() {
+		f.Connected = ev.Connected.String()
+	}
+	if f.FinalURL == "" {
+		f.FinalURL = f.RequestedURL
+	}
+	return f
+}
+
