@@ -187,7 +187,9 @@ func (v *Vault) Get(ctx context.Context, name string) ([]byte, error) {
 }
 
 // Exists reports whether an object exists.
-func (v *Vault) Exists(ctx context.Context, name string) (bool, error) { return v.store.Exists(ctx, name) }
+func (v *Vault) Exists(ctx context.Context, name string) (bool, error) {
+	return v.store.Exists(ctx, name)
+}
 
 // Delete removes an object.
 func (v *Vault) Delete(ctx context.Context, name string) error { return v.store.Delete(ctx, name) }

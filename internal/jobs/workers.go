@@ -287,4 +287,3 @@ func fetchRecord(ev *crawl.Evidence) *vigil.Fetch {
 	}
 	return f
 }
-

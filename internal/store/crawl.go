@@ -251,5 +251,3 @@ func nullID(id int64) *int64 {
 	}
 	return &id
 }
-
-

@@ -8,10 +8,10 @@ package store
 
 import (
 	"context"
-	"log/slog"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
