@@ -7,6 +7,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -158,5 +159,52 @@ func TestBenchHashCommand(t *testing.T) {
 	}
 	if v["failed"].(float64) != 2 {
 		t.Errorf("failed = %v, want 2 (the text and empty files)", v["failed"])
+	}
+}
+
+func TestBenchHashGenerate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "photos")
+	env, _, _ := hashTestEnv()
+	if err := run(context.Background(), env, []string{"bench", "hash", "--generate", dir, "--count", "2"}); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	if len(names) != 2 {
+		t.Fatalf("wrote %v, want 2 files", names)
+	}
+	first, _ := os.ReadFile(names[0])
+	second, _ := os.ReadFile(names[1])
+	if bytes.Equal(first, second) {
+		t.Error("the two photos are identical")
+	}
+	img, err := jpeg.Decode(bytes.NewReader(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := img.(*image.YCbCr); !ok || m.Bounds() != image.Rect(0, 0, 1024, 768) || m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		t.Errorf("got %T %v, want a 1024×768 4:2:0 JPEG", img, img.Bounds())
+	}
+	// Reproducible: the same seed writes the same bytes.
+	again := filepath.Join(t.TempDir(), "again")
+	if err := run(context.Background(), env, []string{"bench", "hash", "--generate", again, "--count", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(again, filepath.Base(names[0]))); !bytes.Equal(b, first) {
+		t.Error("a second run wrote different bytes")
+	}
+	// --generate with a PATH as well is a usage error.
+	var ee *exitError
+	if err := run(context.Background(), env, []string{"bench", "hash", "--generate", again, dir}); !errors.As(err, &ee) || ee.code != 2 {
+		t.Errorf("--generate with PATH: want usage error, got %v", err)
+	}
+	// The figures are per CPU-second and hash_stage_per_second is one of them.
+	env, out, _ := hashTestEnv()
+	if err := run(context.Background(), env, []string{"bench", "hash", "--json", "--seconds", "0.05", dir}); err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]float64
+	json.Unmarshal(bytes.TrimSpace(out.Bytes()), &v) // non-numeric fields are skipped with an error
+	if v["images"] == 0 || v["hash_stage_per_second"] != v["hash_stage_per_cpu_second"] || v["hash_stage_wall_per_second"] <= 0 {
+		t.Errorf("figures: %s", out)
 	}
 }

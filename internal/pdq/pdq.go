@@ -50,10 +50,11 @@ func getState(n, cols int) *state {
 	return s
 }
 
-// ensure sizes buf2 and sums for an n-sample plane with cols columns.
+// ensure sizes buf2 and sums for an n-sample plane with cols columns. buf2
+// also holds the rows×64 output of the second row filter.
 func (s *state) ensure(n, cols int) {
-	s.buf2 = grow(s.buf2, n)
-	s.sums = grow(s.sums, cols)
+	s.buf2 = grow(s.buf2, max(n, n/cols*64))
+	s.sums = grow(s.sums, 4*cols)
 }
 
 func grow(b []float32, n int) []float32 {
@@ -80,11 +81,15 @@ func (s *state) downsample(rows, cols int, copy64 bool) {
 		return
 	}
 	wr, wc := windowSize(cols), windowSize(rows)
-	for pass := 0; pass < 2; pass++ {
-		boxRows(s.buf1, s.buf2, rows, cols, wr)
-		boxCols(s.buf2, s.buf1, s.sums, rows, cols, wc)
-	}
-	decimate(s.buf1, rows, cols, &s.a)
+	// First round in full.
+	boxRows(s.buf1, s.buf2, rows, cols, wr)
+	boxCols(s.buf2, s.buf1, s.sums[:cols], rows, cols, wc)
+	// Second round only where the decimation samples (see jarosz.go).
+	var cx, ry [64]int
+	sampleIndices(cols, &cx)
+	sampleIndices(rows, &ry)
+	boxRowsAt(s.buf1, s.buf2[:rows*64], s.sums, rows, cols, wr, &cx)
+	boxColsAt(s.buf2[:rows*64], &s.a, rows, wc, &ry)
 }
 
 // FromLuma computes the PDQ hash and quality of a luma plane (width×height,
