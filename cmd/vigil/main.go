@@ -40,7 +40,8 @@ const usage = `vigil: the hotline platform
 Usage: vigil COMMAND [flags]
 
 Commands:
-  serve     run the reporting point, the API and the staff pages
+  serve     run the reporting point, the API, the staff pages and the workers
+  work      run the background workers only (crawl, hash, match)
   migrate   bring the database schema up to date
   user      manage staff accounts (user add --role ROLE NAME)
   apikey    manage API keys for partners (apikey create NAME)
@@ -97,6 +98,8 @@ func run(ctx context.Context, env *Env, args []string) error {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, env, rest)
+	case "work":
+		return runWork(ctx, env, rest)
 	case "migrate":
 		return runMigrate(ctx, env, rest)
 	case "user":

@@ -21,6 +21,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool(env, "VIGIL_SECURE_COOKIES"),
 		"mark cookies Secure and send HSTS: set when served over HTTPS [VIGIL_SECURE_COOKIES]")
+	withWorkers := fs.Bool("workers", true, "run the background workers in this process too")
+	wc := workerFlags(fs, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -29,6 +31,22 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if *withWorkers {
+		m, stopMatcher, err := newMatcher(ctx, env, db)
+		if err != nil {
+			return err
+		}
+		defer stopMatcher()
+		stop, err := startPipeline(ctx, env, cfg, wc, db, m)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_ = stop(sctx)
+		}()
+	}
 	srv, err := newWebServer(env, cfg, db)
 	if err != nil {
 		return err

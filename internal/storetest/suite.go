@@ -23,6 +23,9 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open(t)) })
+	t.Run("Banks", func(t *testing.T) { testBanks(t, open(t)) })
+	t.Run("BankEntries", func(t *testing.T) { testBankEntries(t, open(t)) })
+	t.Run("BankChangesConcurrent", func(t *testing.T) { testBankChangesConcurrent(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/blob"
+	"github.com/vigil-hotline/vigil/internal/crawl"
+	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/store"
+)
+
+// workerConfig is the crawl pipeline's configuration, shared by serve and
+// work.
+type workerConfig struct {
+	Fetchers    int
+	Hashers     int
+	MaxDepth    int
+	MaxPages    int
+	MaxMedia    int
+	MaxBytes    int64
+	UserAgent   string
+	RescueAfter time.Duration
+	BlobDir     string
+	KeyFile     string
+	// Test and demo hooks: fixed name resolution and an exact allow-list
+	// of addresses; never needed against the real internet.
+	Resolve multiFlag
+	Allow   multiFlag
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
+	c := &workerConfig{}
+	fs.IntVar(&c.Fetchers, "fetchers", 8, "concurrent fetches (pages and media)")
+	fs.IntVar(&c.Hashers, "hashers", runtime.NumCPU(), "concurrent hash jobs")
+	fs.IntVar(&c.MaxDepth, "crawl-depth", 1, "links followed from a reported URL to pages on the same site")
+	fs.IntVar(&c.MaxPages, "crawl-max-pages", vigil.DefaultCrawlBudget.MaxPages, "pages fetched per reported URL at most")
+	fs.IntVar(&c.MaxMedia, "crawl-max-media", vigil.DefaultCrawlBudget.MaxMedia, "media fetched per reported URL at most")
+	fs.Int64Var(&c.MaxBytes, "crawl-max-bytes", 64<<20, "largest response body kept, in bytes")
+	fs.StringVar(&c.UserAgent, "crawl-user-agent", envOr(env, "VIGIL_CRAWL_USER_AGENT", "Vigil/"+version()+" (hotline crawler)"),
+		"User-Agent of the crawler [VIGIL_CRAWL_USER_AGENT]")
+	fs.DurationVar(&c.RescueAfter, "rescue-after", 6*time.Minute, "a job running this long is taken for lost (its worker killed) and run again")
+	fs.StringVar(&c.BlobDir, "blob-dir", env.Getenv("VIGIL_BLOB_DIR"), "folder of the encrypted media (default DATA/blobs) [VIGIL_BLOB_DIR]")
+	fs.StringVar(&c.KeyFile, "media-key-file", env.Getenv("VIGIL_MEDIA_KEY_FILE"),
+		"key file for the media encryption, kept apart from the blobs (default DATA/keys/media.key) [VIGIL_MEDIA_KEY_FILE]")
+	fs.Var(&c.Resolve, "crawl-resolve", "HOST=IP: resolve HOST to IP (tests and demo only; repeatable)")
+	fs.Var(&c.Allow, "crawl-allow", "IP:PORT the crawler may reach although it is private or loopback (tests and demo only; repeatable)")
+	return c
+}
+
+// openVault opens the encrypted media store. The key lives outside the
+// blob folder, so a copy of the blobs alone reveals nothing.
+func openVault(cfg *config, wc *workerConfig) (*blob.Vault, error) {
+	dir, keyFile := wc.BlobDir, wc.KeyFile
+	if dir == "" {
+		dir = filepath.Join(cfg.DataDir, "blobs")
+	}
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "keys", "media.key")
+	}
+	absDir, _ := filepath.Abs(dir)
+	absKey, _ := filepath.Abs(keyFile)
+	if strings.HasPrefix(absKey, absDir+string(os.PathSeparator)) {
+		return nil, fmt.Errorf("the media key file must not be inside the blob folder")
+	}
+	bs, err := blob.NewDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	key, err := blob.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	return blob.NewVault(bs, key)
+}
+
+func (wc *workerConfig) fetcherConfig(env *Env) (crawl.Config, error) {
+	c := crawl.Config{UserAgent: wc.UserAgent, MaxBytes: wc.MaxBytes, PerHost: 2, Logger: env.Logger}
+	if len(wc.Resolve) > 0 {
+		r := staticResolver{}
+		for _, kv := range wc.Resolve {
+			host, ip, ok := strings.Cut(kv, "=")
+			addr, err := netip.ParseAddr(ip)
+			if !ok || err != nil {
+				return c, fmt.Errorf("--crawl-resolve %q: want HOST=IP", kv)
+			}
+			r[strings.ToLower(host)] = append(r[strings.ToLower(host)], addr)
+		}
+		c.Resolver = r
+	}
+	for _, a := range wc.Allow {
+		ap, err := netip.ParseAddrPort(a)
+		if err != nil {
+			return c, fmt.Errorf("--crawl-allow %q: want IP:PORT", a)
+		}
+		c.Policy.AllowAddrs = append(c.Policy.AllowAddrs, ap)
+	}
+	return c, nil
+}
+
+// staticResolver answers from a fixed table, then from the system.
+type staticResolver map[string][]netip.Addr
+
+func (r staticResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if a, ok := r[strings.ToLower(host)]; ok {
+		return a, nil
+	}
+	return netResolver.LookupNetIP(ctx, network, host)
+}
+
+// startPipeline starts the crawl pipeline's workers in this process.
+func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB, m vigil.Matcher) (func(context.Context) error, error) {
+	vault, err := openVault(cfg, wc)
+	if err != nil {
+		return nil, fmt.Errorf("media store: %w", err)
+	}
+	fc, err := wc.fetcherConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	fetcher := crawl.NewFetcher(fc)
+	p := &jobs.Pipeline{
+		Store: db, Fetcher: fetcher, Blobs: vault, Matcher: m, Logger: env.Logger,
+		Hashing:  hashing.Options{},
+		Budget:   vigil.CrawlBudget{MaxPages: wc.MaxPages, MaxMedia: wc.MaxMedia},
+		MaxDepth: wc.MaxDepth,
+	}
+	if wc.MaxDepth == 0 {
+		p.MaxDepth = crawl.NoFollow
+	}
+	workers := river.NewWorkers()
+	p.Register(workers)
+	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
+		Workers: workers, Queues: jobs.Queues(wc.Fetchers, wc.Hashers), Logger: env.Logger,
+		// Jobs time out before they could be taken for lost.
+		RescueAfter: wc.RescueAfter, JobTimeout: wc.RescueAfter * 4 / 5, PollInterval: 200 * time.Millisecond,
+	})
+	if err != nil {
+		fetcher.Close()
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		err := stop(ctx)
+		fetcher.Close()
+		return err
+	}, nil
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+var netResolver = net.DefaultResolver
+
+// runWork runs the background workers only: crawl, hash, match. At scale,
+// run as many of these as needed beside the serve processes.
+func runWork(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "work", "Usage: vigil work [--data DIR] [--database-url URL] [flags]")
+	cfg := storeFlags(fs, env)
+	wc := workerFlags(fs, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, env.Logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	m, stopMatcher, err := newMatcher(ctx, env, db)
+	if err != nil {
+		return err
+	}
+	defer stopMatcher()
+	stop, err := startPipeline(ctx, env, cfg, wc, db, m)
+	if err != nil {
+		return err
+	}
+	env.Logger.Info("vigil is working", "store", db.Driver().Dialect(), "fetchers", wc.Fetchers, "hashers", wc.Hashers)
+	<-ctx.Done()
+	env.Logger.Info("stopping workers")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return stop(sctx)
+}

@@ -1,0 +1,493 @@
+// Package match is Vigil's Matcher: every enabled bank's entries in memory
+// (PDQ in internal/index's multi-index, exact digests in hash maps), kept in
+// step with the store through its change feed, so that entries imported or
+// removed by another process are matchable within a second.
+//
+// One Matcher serves a whole process: the crawler's workers, `vigil match`
+// and the scanning API share it. It is safe for concurrent use.
+//
+// The index holds only entry IDs and hashes; a candidate's bank,
+// classification and value are read from the store when it is found, which
+// keeps memory at the index's bytes per entry, and makes a disabled bank
+// or a removed entry stop matching at once even before the index has
+// caught up.
+package match
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/index"
+	"github.com/vigil-hotline/vigil/internal/pdq"
+)
+
+// Store is the part of vigil.BankService the matcher reads.
+type Store interface {
+	ListBanks(ctx context.Context) ([]*vigil.Bank, error)
+	BankEntries(ctx context.Context, bankID, afterID int64, limit int) ([]*vigil.BankEntry, error)
+	FindBankEntries(ctx context.Context, ids []int64) ([]*vigil.BankEntry, error)
+	BankChanges(ctx context.Context, afterSeq int64, limit int) ([]vigil.BankChange, error)
+	LastBankChange(ctx context.Context) (int64, error)
+}
+
+// Config configures a Matcher.
+type Config struct {
+	Store  Store
+	Logger *slog.Logger
+	// MinQuality: PDQ hashes of lower quality never match. 0 means
+	// vigil.DefaultMinPDQQuality; a negative value turns the gate off.
+	MinQuality int
+	// PollInterval is how often the change feed is read. 0 means 250 ms;
+	// a negative value starts no background sync (call Sync yourself, as
+	// a one-shot command does).
+	PollInterval time.Duration
+	// Index tunes the PDQ index.
+	Index index.Options
+}
+
+// Matcher implements vigil.Matcher.
+type Matcher struct {
+	store      Store
+	log        *slog.Logger
+	minQuality int
+	pdq        *index.PDQ
+	exact      *index.Exact
+	banks      atomic.Pointer[bankTable]
+
+	// mu serialises Sync: loading, unloading and applying changes.
+	mu     sync.Mutex
+	seq    int64
+	loaded map[int64]bool // banks whose entries are in the index
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+var _ vigil.Matcher = (*Matcher)(nil)
+
+// bankTable is an immutable snapshot of the banks, swapped whole.
+type bankTable struct {
+	byID map[int64]*vigil.Bank
+	// maxDist is the largest threshold among enabled banks, allow banks
+	// included: the PDQ search radius.
+	maxDist int
+}
+
+func newBankTable(banks []*vigil.Bank) *bankTable {
+	t := &bankTable{byID: make(map[int64]*vigil.Bank, len(banks)), maxDist: -1}
+	for _, b := range banks {
+		t.byID[b.ID] = b
+		if b.Enabled {
+			t.maxDist = max(t.maxDist, b.PDQThreshold)
+		}
+	}
+	return t
+}
+
+// pageSize is how many entries are read from the store at a time.
+const pageSize = 10000
+
+// New loads every enabled bank from the store and, unless
+// cfg.PollInterval is negative, starts following the change feed. Close
+// stops it.
+func New(ctx context.Context, cfg Config) (*Matcher, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("match: no store")
+	}
+	m := &Matcher{store: cfg.Store, log: cfg.Logger, minQuality: cfg.MinQuality,
+		exact: index.NewExact(), loaded: map[int64]bool{}}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.minQuality == 0 {
+		m.minQuality = vigil.DefaultMinPDQQuality
+	}
+	start := time.Now()
+	// The feed position first: a change committed while loading is then
+	// applied again by the first Sync, which is harmless (adds and removes
+	// are idempotent); reading it last could miss one.
+	seq, err := m.store.LastBankChange(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	m.seq = seq
+	banks, err := m.store.ListBanks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	m.banks.Store(newBankTable(banks))
+	b := index.NewBuilder(0, cfg.Index)
+	for _, bank := range banks {
+		if !bank.Enabled {
+			continue
+		}
+		err := m.eachEntry(ctx, bank.ID, 0, -1, func(e *vigil.BankEntry, raw []byte) error {
+			if e.Signal == vigil.SignalPDQ {
+				b.Add(e.ID, hashFromBytes(raw))
+				return nil
+			}
+			return ignore(m.exact.Add(e.Signal, raw, e.ID), index.ErrExists)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("match: loading bank %s: %w", bank.Name, err)
+		}
+		m.loaded[bank.ID] = true
+	}
+	if m.pdq, err = b.Build(); err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	m.log.Info("match index loaded", "banks", len(m.loaded), "pdq", m.pdq.Len(), "exact", m.exact.Len(),
+		"seconds", time.Since(start).Seconds())
+	if cfg.PollInterval >= 0 {
+		if cfg.PollInterval == 0 {
+			cfg.PollInterval = 250 * time.Millisecond
+		}
+		m.stop, m.done = make(chan struct{}), make(chan struct{})
+		go m.follow(cfg.PollInterval)
+	}
+	return m, nil
+}
+
+// Close stops following the change feed.
+func (m *Matcher) Close() error {
+	if m.stop != nil {
+		close(m.stop)
+		<-m.done
+		m.stop = nil
+	}
+	return nil
+}
+
+func (m *Matcher) follow(every time.Duration) {
+	defer close(m.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := m.Sync(ctx)
+		cancel()
+		// Log a failure once, and the recovery, not every tick.
+		if err != nil && !failing {
+			m.log.Warn("match index: following bank changes failed; retrying", "err", err)
+		} else if err == nil && failing {
+			m.log.Info("match index: following bank changes again")
+		}
+		failing = err != nil
+	}
+}
+
+// Sync applies every change in the feed since the last one applied.
+func (m *Matcher) Sync(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for {
+		changes, err := m.store.BankChanges(ctx, m.seq, 1000)
+		if err != nil {
+			return fmt.Errorf("match: sync: %w", err)
+		}
+		for _, c := range changes {
+			if err := m.apply(ctx, c); err != nil {
+				return fmt.Errorf("match: sync: change %d: %w", c.Seq, err)
+			}
+			m.seq = c.Seq
+		}
+		if len(changes) < 1000 {
+			return nil
+		}
+	}
+}
+
+func (m *Matcher) apply(ctx context.Context, c vigil.BankChange) error {
+	switch c.Op {
+	case vigil.ChangeBank:
+		return m.reloadBanks(ctx)
+	case vigil.ChangeAdd:
+		if !m.loaded[c.BankID] {
+			return nil // a disabled bank: loaded whole if it is enabled
+		}
+		return m.addEntries(ctx, c.BankID, c.FirstEntryID-1, c.LastEntryID)
+	case vigil.ChangeRemove:
+		// Applied whatever the bank's state: removal is idempotent, and an
+		// unloaded bank may still hold the entry if it was removed while
+		// the bank was being unloaded.
+		if c.Signal == vigil.SignalPDQ {
+			return ignore(m.pdq.Remove(c.FirstEntryID), index.ErrNotFound)
+		}
+		raw, err := hex.DecodeString(c.Value)
+		if err != nil {
+			return err
+		}
+		return ignore(m.exact.Remove(c.Signal, raw, c.FirstEntryID), index.ErrNotFound)
+	}
+	m.log.Warn("match index: unknown bank change", "op", c.Op, "seq", c.Seq)
+	return nil
+}
+
+// reloadBanks reads the bank table and loads or unloads banks whose
+// enabled state changed.
+func (m *Matcher) reloadBanks(ctx context.Context) error {
+	banks, err := m.store.ListBanks(ctx)
+	if err != nil {
+		return err
+	}
+	t := newBankTable(banks)
+	m.banks.Store(t) // a disabled bank stops matching now, before unloading
+	for _, b := range banks {
+		if b.Enabled && !m.loaded[b.ID] {
+			if err := m.addEntries(ctx, b.ID, 0, -1); err != nil {
+				return err
+			}
+			m.loaded[b.ID] = true
+			m.log.Info("match index: bank loaded", "bank", b.Name)
+		}
+	}
+	for id := range m.loaded {
+		if b := t.byID[id]; b == nil || !b.Enabled {
+			if err := m.unloadBank(ctx, id); err != nil {
+				return err
+			}
+			delete(m.loaded, id)
+		}
+	}
+	return nil
+}
+
+// addEntries adds a bank's entries with IDs in (after, last] (last < 0: no
+// bound) to the index; entries already there are skipped.
+func (m *Matcher) addEntries(ctx context.Context, bankID, after, last int64) error {
+	var ids []int64
+	var hashes []pdq.Hash
+	flush := func() {
+		if len(ids) == 0 {
+			return
+		}
+		if err := m.pdq.AddBatch(ids, hashes); err != nil {
+			// A batch fails whole on an ID already indexed (a change
+			// applied twice): add one by one, skipping those.
+			for i, id := range ids {
+				_ = m.pdq.Add(id, hashes[i])
+			}
+		}
+		ids, hashes = ids[:0], hashes[:0]
+	}
+	err := m.eachEntry(ctx, bankID, after, last, func(e *vigil.BankEntry, raw []byte) error {
+		if e.Signal == vigil.SignalPDQ {
+			ids, hashes = append(ids, e.ID), append(hashes, hashFromBytes(raw))
+			if len(ids) == pageSize {
+				flush()
+			}
+			return nil
+		}
+		return ignore(m.exact.Add(e.Signal, raw, e.ID), index.ErrExists)
+	})
+	flush()
+	return err
+}
+
+func (m *Matcher) unloadBank(ctx context.Context, bankID int64) error {
+	return m.eachEntry(ctx, bankID, 0, -1, func(e *vigil.BankEntry, raw []byte) error {
+		if e.Signal == vigil.SignalPDQ {
+			return ignore(m.pdq.Remove(e.ID), index.ErrNotFound)
+		}
+		return ignore(m.exact.Remove(e.Signal, raw, e.ID), index.ErrNotFound)
+	})
+}
+
+// eachEntry pages through a bank's entries with IDs in (after, last].
+func (m *Matcher) eachEntry(ctx context.Context, bankID, after, last int64, fn func(*vigil.BankEntry, []byte) error) error {
+	raw := make([]byte, 32)
+	for {
+		page, err := m.store.BankEntries(ctx, bankID, after, pageSize)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if last >= 0 && e.ID > last {
+				return nil
+			}
+			n, err := hex.Decode(raw, []byte(e.Value))
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", e.ID, err)
+			}
+			if err := fn(e, raw[:n]); err != nil {
+				return fmt.Errorf("entry %d: %w", e.ID, err)
+			}
+			after = e.ID
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+	}
+}
+
+// hashFromBytes reads a PDQ hash stored as its 32 bytes in hex order (the
+// layout of pdq.ParseHex).
+func hashFromBytes(b []byte) pdq.Hash {
+	var h pdq.Hash
+	for i := 0; i < 4; i++ {
+		h[i] = binary.BigEndian.Uint64(b[(3-i)*8:])
+	}
+	return h
+}
+
+func ignore(err, harmless error) error {
+	if errors.Is(err, harmless) {
+		return nil
+	}
+	return err
+}
+
+// Stats describe what the matcher holds.
+type Stats struct {
+	Banks        int   // enabled banks loaded
+	PDQEntries   int   // PDQ hashes indexed
+	ExactEntries int   // exact digests indexed
+	Seq          int64 // last change applied
+}
+
+// Stats returns what the matcher holds now.
+func (m *Matcher) Stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq}
+}
+
+// candidate is an index hit before its bank is known.
+type candidate struct {
+	signal   vigil.SignalType
+	distance int
+	variant  string
+}
+
+// Match implements vigil.Matcher.
+func (m *Matcher) Match(ctx context.Context, q vigil.MatchQuery) ([]vigil.Match, error) {
+	tbl := m.banks.Load()
+	cands := map[int64]candidate{}
+	for _, x := range []struct {
+		t vigil.SignalType
+		v string
+	}{{vigil.SignalMD5, q.MD5}, {vigil.SignalSHA1, q.SHA1}, {vigil.SignalSHA256, q.SHA256}} {
+		if x.v == "" {
+			continue
+		}
+		v, err := vigil.NormalizeSignalValue(x.t, x.v)
+		if err != nil {
+			return nil, err
+		}
+		raw, _ := hex.DecodeString(v)
+		ids, err := m.exact.Lookup(x.t, raw)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			cands[id] = candidate{signal: x.t, variant: "orig"}
+		}
+	}
+	if err := m.searchPDQ(q, tbl.maxDist, cands); err != nil {
+		return nil, err
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, 0, len(cands))
+	for id := range cands {
+		ids = append(ids, id)
+	}
+	entries, err := m.store.FindBankEntries(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	var out []vigil.Match
+	for _, e := range entries {
+		c := cands[e.ID]
+		b := tbl.byID[e.BankID]
+		if b == nil || !b.Enabled || e.Signal != c.signal || (c.signal == vigil.SignalPDQ && c.distance > b.PDQThreshold) {
+			continue
+		}
+		if b.Kind == vigil.BankAllow {
+			return nil, nil // analysts said: this never matches
+		}
+		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
+			Distance: c.distance, Classification: e.Classification, Variant: c.variant})
+	}
+	slices.SortFunc(out, func(a, b vigil.Match) int {
+		return cmp.Or(
+			cmp.Compare(boolInt(a.Signal == vigil.SignalPDQ), boolInt(b.Signal == vigil.SignalPDQ)),
+			cmp.Compare(a.Distance, b.Distance),
+			cmp.Compare(a.BankID, b.BankID),
+			cmp.Compare(a.EntryID, b.EntryID))
+	})
+	return out, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// searchPDQ adds the PDQ candidates within maxDist of the query's hash or
+// its dihedral variants, unless its quality is under the gate.
+func (m *Matcher) searchPDQ(q vigil.MatchQuery, maxDist int, cands map[int64]candidate) error {
+	if (q.PDQ == "" && len(q.Dihedral) == 0) || maxDist < 0 {
+		return nil
+	}
+	if m.minQuality > 0 && q.Quality < m.minQuality {
+		return nil
+	}
+	var qs []pdq.Hash
+	var names []string
+	if q.PDQ != "" {
+		h, err := parsePDQ(q.PDQ)
+		if err != nil {
+			return err
+		}
+		qs, names = append(qs, h), append(names, pdq.DihedralNames[pdq.Original])
+	}
+	for i, s := range q.Dihedral {
+		h, err := parsePDQ(s)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("variant%d", i)
+		if i < len(pdq.DihedralNames) {
+			name = pdq.DihedralNames[i]
+		}
+		qs, names = append(qs, h), append(names, name)
+	}
+	var hits []index.Match
+	if len(qs) == 1 {
+		hits = m.pdq.Search(qs[0], maxDist)
+	} else {
+		hits = m.pdq.SearchVariants(qs, maxDist)
+	}
+	for _, h := range hits {
+		cands[h.ID] = candidate{signal: vigil.SignalPDQ, distance: h.Distance, variant: names[h.Variant]}
+	}
+	return nil
+}
+
+func parsePDQ(s string) (pdq.Hash, error) {
+	h, err := pdq.ParseHex(s)
+	if err != nil {
+		return h, vigil.Errorf(vigil.EINVALID, "pdq value must be 64 hex digits")
+	}
+	return h, nil
+}

@@ -1,0 +1,411 @@
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+var _ vigil.BankService = (*DB)(nil)
+
+const bankColumns = `id, name, source, terms, kind, enabled, pdq_threshold, created_at`
+
+func scanBank(row Row) (*vigil.Bank, error) {
+	b := &vigil.Bank{}
+	var source, kind string
+	err := row.Scan(&b.ID, &b.Name, &source, &b.Terms, &kind, &b.Enabled, &b.PDQThreshold, &b.CreatedAt)
+	b.Source, b.Kind = vigil.BankSource(source), vigil.BankKind(kind)
+	return b, err
+}
+
+// bankChangesLock is the advisory lock key that serialises writers of the
+// change feed on PostgreSQL ("vigb").
+const bankChangesLock = 0x76696762
+
+// lockBankChanges makes the change feed's sequence numbers commit in order:
+// on PostgreSQL two transactions could otherwise draw 10 and 11 and commit
+// 11 first, and a matcher that had read 11 would never see 10. The lock is
+// held until commit. SQLite has a single writer, so order is given.
+func (db *DB) lockBankChanges(ctx context.Context, tx Tx) error {
+	if db.drv.Dialect() != "postgres" {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(bankChangesLock))
+	return err
+}
+
+func (db *DB) bankChanged(ctx context.Context, tx Tx, id int64) error {
+	_, err := tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, changed_at) VALUES ($1, $2, $3)`,
+		string(vigil.ChangeBank), id, db.Now())
+	return err
+}
+
+// CreateBank stores a new bank (of kind block when Kind is empty).
+func (db *DB) CreateBank(ctx context.Context, b *vigil.Bank) error {
+	if b.Kind == "" {
+		b.Kind = vigil.BankBlock
+	}
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if b.CreatedAt.IsZero() {
+		b.CreatedAt = db.Now()
+	}
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		if err := db.lockBankChanges(ctx, tx); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO banks (name, source, terms, kind, enabled, pdq_threshold, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			b.Name, string(b.Source), b.Terms, string(b.Kind), b.Enabled, b.PDQThreshold, b.CreatedAt).Scan(&b.ID)
+		if err != nil {
+			return err
+		}
+		return db.bankChanged(ctx, tx, b.ID)
+	})
+	if db.drv.IsUniqueViolation(err) {
+		return vigil.Errorf(vigil.ECONFLICT, "a bank named %q exists already", b.Name)
+	}
+	return wrap(err, "create bank")
+}
+
+// FindBankByName returns a bank by name.
+func (db *DB) FindBankByName(ctx context.Context, name string) (*vigil.Bank, error) {
+	b, err := scanBank(db.drv.Reader().QueryRow(ctx, `SELECT `+bankColumns+` FROM banks WHERE name = $1`, name))
+	if err != nil {
+		return nil, wrap(notFound(err, "no bank named %q", name), "find bank")
+	}
+	return b, nil
+}
+
+// FindBankByID returns a bank by ID.
+func (db *DB) FindBankByID(ctx context.Context, id int64) (*vigil.Bank, error) {
+	b, err := scanBank(db.drv.Reader().QueryRow(ctx, `SELECT `+bankColumns+` FROM banks WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrap(notFound(err, "no bank %d", id), "find bank")
+	}
+	return b, nil
+}
+
+// ListBanks returns every bank by name.
+func (db *DB) ListBanks(ctx context.Context) ([]*vigil.Bank, error) {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT `+bankColumns+` FROM banks ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list banks: %w", err)
+	}
+	defer rows.Close()
+	var out []*vigil.Bank
+	for rows.Next() {
+		b, err := scanBank(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list banks: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, wrap(rows.Err(), "list banks")
+}
+
+// updateBank runs one UPDATE on a bank and records the change.
+func (db *DB) updateBank(ctx context.Context, id int64, what, query string, args ...any) error {
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		if err := db.lockBankChanges(ctx, tx); err != nil {
+			return err
+		}
+		n, err := tx.Exec(ctx, query, append([]any{id}, args...)...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return vigil.Errorf(vigil.ENOTFOUND, "no bank %d", id)
+		}
+		return db.bankChanged(ctx, tx, id)
+	}), what)
+}
+
+// SetBankEnabled enables or disables a bank.
+func (db *DB) SetBankEnabled(ctx context.Context, id int64, enabled bool) error {
+	return db.updateBank(ctx, id, "enable bank", `UPDATE banks SET enabled = $2 WHERE id = $1`, enabled)
+}
+
+// SetBankThreshold sets a bank's PDQ threshold.
+func (db *DB) SetBankThreshold(ctx context.Context, id int64, threshold int) error {
+	if err := vigil.ValidatePDQThreshold(threshold); err != nil {
+		return err
+	}
+	return db.updateBank(ctx, id, "set bank threshold", `UPDATE banks SET pdq_threshold = $2 WHERE id = $1`, threshold)
+}
+
+// CountBankEntries counts a bank's entries.
+func (db *DB) CountBankEntries(ctx context.Context, bankID int64) (int64, error) {
+	var n int64
+	err := db.drv.Reader().QueryRow(ctx, `SELECT count(*) FROM bank_entries WHERE bank_id = $1`, bankID).Scan(&n)
+	return n, wrap(err, "count bank entries")
+}
+
+// entryRowsPerStatement bounds one multi-row INSERT on SQLite: 7
+// parameters a row keeps it at 14,000, under SQLite's limit of 32,766.
+const entryRowsPerStatement = 2000
+
+// insertEntriesSQLite returns the multi-row INSERT for n entries. It uses
+// anonymous "?" parameters: SQLite looks named ones ($n) up in a list, which
+// makes a statement with thousands of them quadratic to prepare and bind.
+func insertEntriesSQLite(n int) string {
+	var s strings.Builder
+	s.Grow(20 * n)
+	s.WriteString(`INSERT INTO bank_entries (bank_id, signal, value, classification, note, added_at, added_from) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		s.WriteString("(?,?,?,?,?,?,?)")
+	}
+	s.WriteString(entryInsertTail)
+	return s.String()
+}
+
+const entryInsertTail = ` ON CONFLICT (bank_id, signal, value) DO NOTHING RETURNING id, signal, value`
+
+// insertEntriesPostgres inserts a whole batch as arrays: one short
+// statement, instead of one with thousands of parameters to parse and plan.
+const insertEntriesPostgres = `INSERT INTO bank_entries (bank_id, signal, value, classification, note, added_at, added_from)
+	SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])` + entryInsertTail
+
+// insertEntries runs the INSERTs for a batch and calls fn for each new row.
+func (db *DB) insertEntries(ctx context.Context, tx Tx, bankID int64, entries []*vigil.BankEntry, raw [][]byte,
+	fn func(id int64, signal string, value []byte)) error {
+	scan := func(rows Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var signal string
+			var value []byte
+			if err := rows.Scan(&id, &signal, &value); err != nil {
+				return err
+			}
+			fn(id, signal, value)
+		}
+		return rows.Err()
+	}
+	if db.drv.Dialect() == "postgres" {
+		n := len(entries)
+		signals, classes, notes, froms := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ats := make([]time.Time, n)
+		for i, e := range entries {
+			signals[i], classes[i], notes[i], froms[i], ats[i] = string(e.Signal), e.Classification, e.Note, e.AddedFrom, e.AddedAt
+		}
+		rows, err := tx.Query(ctx, insertEntriesPostgres, bankID, signals, raw, classes, notes, ats, froms)
+		if err != nil {
+			return err
+		}
+		return scan(rows)
+	}
+	args := make([]any, 0, 7*entryRowsPerStatement)
+	for start := 0; start < len(entries); start += entryRowsPerStatement {
+		end := min(start+entryRowsPerStatement, len(entries))
+		args = args[:0]
+		for i := start; i < end; i++ {
+			e := entries[i]
+			// The sqlite driver stores times as Unix microseconds.
+			args = append(args, bankID, string(e.Signal), raw[i], e.Classification, e.Note, e.AddedAt, e.AddedFrom)
+		}
+		rows, err := tx.Query(ctx, insertEntriesSQLite(end-start), args...)
+		if err != nil {
+			return err
+		}
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddBankEntries adds entries to a bank, skipping those it holds already.
+func (db *DB) AddBankEntries(ctx context.Context, bankID int64, entries []*vigil.BankEntry) (int, error) {
+	now := db.Now()
+	raw := make([][]byte, len(entries))
+	for i, e := range entries {
+		if err := e.Validate(nil); err != nil {
+			return 0, err
+		}
+		e.BankID, e.ID = bankID, 0
+		if e.AddedAt.IsZero() {
+			e.AddedAt = now
+		}
+		raw[i], _ = hex.DecodeString(e.Value) // valid: Validate normalised it
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	added := 0
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		added = 0
+		if err := db.lockBankChanges(ctx, tx); err != nil {
+			return err
+		}
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM banks WHERE id = $1`, bankID).Scan(&one); err != nil {
+			return notFound(err, "no bank %d", bankID)
+		}
+		// New rows are matched back to their entries to set their IDs.
+		byKey := make(map[string]*vigil.BankEntry, len(entries))
+		for i, e := range entries {
+			k := string(e.Signal) + ":" + string(raw[i])
+			if _, ok := byKey[k]; !ok {
+				byKey[k] = e
+			}
+		}
+		var first, last int64
+		err := db.insertEntries(ctx, tx, bankID, entries, raw, func(id int64, signal string, value []byte) {
+			if e := byKey[signal+":"+string(value)]; e != nil {
+				e.ID = id
+			}
+			if first == 0 || id < first {
+				first = id
+			}
+			last = max(last, id)
+			added++
+		})
+		if err != nil {
+			return err
+		}
+		if added == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, first_entry_id, last_entry_id, changed_at)
+			VALUES ($1, $2, $3, $4, $5)`, string(vigil.ChangeAdd), bankID, first, last, now)
+		return err
+	})
+	if err != nil {
+		for _, e := range entries {
+			e.ID = 0
+		}
+		return 0, wrap(err, "add bank entries")
+	}
+	return added, nil
+}
+
+// RemoveBankEntry removes one entry and records its signal and value in
+// the change feed, for matchers to take it out of their exact index.
+func (db *DB) RemoveBankEntry(ctx context.Context, bankID int64, signal vigil.SignalType, value string) error {
+	value, err := vigil.NormalizeSignalValue(signal, value)
+	if err != nil {
+		return err
+	}
+	raw, _ := hex.DecodeString(value)
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		if err := db.lockBankChanges(ctx, tx); err != nil {
+			return err
+		}
+		var id int64
+		err := tx.QueryRow(ctx, `DELETE FROM bank_entries WHERE bank_id = $1 AND signal = $2 AND value = $3 RETURNING id`,
+			bankID, string(signal), raw).Scan(&id)
+		if err != nil {
+			return notFound(err, "bank %d has no %s entry %s", bankID, signal, value)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, first_entry_id, last_entry_id, signal, value, changed_at)
+			VALUES ($1, $2, $3, $3, $4, $5, $6)`, string(vigil.ChangeRemove), bankID, id, string(signal), raw, db.Now())
+		return err
+	}), "remove bank entry")
+}
+
+const entryColumns = `id, bank_id, signal, value, classification, added_at, added_from, note`
+
+func scanEntry(row Row) (*vigil.BankEntry, error) {
+	e := &vigil.BankEntry{}
+	var signal string
+	var value []byte
+	err := row.Scan(&e.ID, &e.BankID, &signal, &value, &e.Classification, &e.AddedAt, &e.AddedFrom, &e.Note)
+	e.Signal, e.Value = vigil.SignalType(signal), hex.EncodeToString(value)
+	return e, err
+}
+
+func (db *DB) queryEntries(ctx context.Context, what, query string, args ...any) ([]*vigil.BankEntry, error) {
+	rows, err := db.drv.Reader().Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []*vigil.BankEntry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, e)
+	}
+	return out, wrap(rows.Err(), what)
+}
+
+// BankEntries returns one page of a bank's entries in ID order.
+func (db *DB) BankEntries(ctx context.Context, bankID, afterID int64, limit int) ([]*vigil.BankEntry, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	return db.queryEntries(ctx, "list bank entries", `SELECT `+entryColumns+` FROM bank_entries
+		WHERE bank_id = $1 AND id > $2 ORDER BY id LIMIT $3`, bankID, afterID, limit)
+}
+
+// FindBankEntries returns the entries with these IDs that exist.
+func (db *DB) FindBankEntries(ctx context.Context, ids []int64) ([]*vigil.BankEntry, error) {
+	const chunk = 500
+	var out []*vigil.BankEntry
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		var s strings.Builder
+		args := make([]any, len(part))
+		for i, id := range part {
+			if i > 0 {
+				s.WriteByte(',')
+			}
+			s.WriteString("$" + strconv.Itoa(i+1))
+			args[i] = id
+		}
+		es, err := db.queryEntries(ctx, "find bank entries",
+			`SELECT `+entryColumns+` FROM bank_entries WHERE id IN (`+s.String()+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, es...)
+	}
+	return out, nil
+}
+
+// BankChanges returns changes after afterSeq in order.
+func (db *DB) BankChanges(ctx context.Context, afterSeq int64, limit int) ([]vigil.BankChange, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := db.drv.Reader().Query(ctx, `SELECT seq, op, bank_id, first_entry_id, last_entry_id, signal, value, changed_at
+		FROM bank_changes WHERE seq > $1 ORDER BY seq LIMIT $2`, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("bank changes: %w", err)
+	}
+	defer rows.Close()
+	var out []vigil.BankChange
+	for rows.Next() {
+		var c vigil.BankChange
+		var op, signal string
+		var value []byte
+		if err := rows.Scan(&c.Seq, &op, &c.BankID, &c.FirstEntryID, &c.LastEntryID, &signal, &value, &c.At); err != nil {
+			return nil, fmt.Errorf("bank changes: %w", err)
+		}
+		c.Op, c.Signal = vigil.BankChangeOp(op), vigil.SignalType(signal)
+		if value != nil {
+			c.Value = hex.EncodeToString(value)
+		}
+		out = append(out, c)
+	}
+	return out, wrap(rows.Err(), "bank changes")
+}
+
+// LastBankChange returns the highest change sequence number.
+func (db *DB) LastBankChange(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.drv.Reader().QueryRow(ctx, `SELECT COALESCE(max(seq), 0) FROM bank_changes`).Scan(&n)
+	return n, wrap(err, "last bank change")
+}
