@@ -145,4 +145,3 @@ func TestWorkerKilledMidCrawl(t *testing.T) {
 		})
 	}
 }
-
