@@ -65,10 +65,19 @@ func newWebServer(env *Env, cfg *config, db *store.DB) (*web.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
 	}
+	accounts, err := accountsConfig(env, cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	workbench, err := workbenchConfig(env, cfg, db)
+	if err != nil {
+		return nil, err
+	}
 	return web.New(web.Config{
 		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret: secret, SecureCookies: cfg.SecureCookies,
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
+		Accounts: accounts, Workbench: workbench,
 	})
 }
 

@@ -37,6 +37,10 @@ type Config struct {
 	SessionIdle time.Duration
 	SessionMax  time.Duration
 
+	// Accounts and Workbench configure the staff side (issue 6).
+	Accounts  AccountsConfig
+	Workbench WorkbenchConfig
+
 	Now func() time.Time
 }
 
@@ -118,6 +122,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /staff/logout", s.staff(s.handleStaffLogout))
 	mux.Handle("GET /staff/{$}", s.staff(s.handleStaffHome))
 	mux.Handle("GET /staff/jobs", s.staff(s.handleStaffJobs, vigil.RoleAdmin, vigil.RoleSupervisor))
+	s.accountRoutes(mux)
+	s.workbenchRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before

@@ -1,0 +1,52 @@
+package vigil
+
+import (
+	"context"
+	"time"
+)
+
+// AuditEntry is one line of the audit log: who did what to what, when.
+// The log is append-only and hash-chained: each entry carries the hash of
+// the one before, so an altered, removed or reordered entry is detected.
+type AuditEntry struct {
+	ID      int64
+	At      time.Time
+	ActorID int64  // 0 for the system
+	Actor   string // user name, or "system"
+	// Action is a dotted verb: "login", "login.failed", "media.view",
+	// "media.reveal", "media.assess", "user.create", "setting.change", …
+	Action string
+	// Object names what was acted on: "media:42", "user:7", "case:3".
+	Object string
+	// Detail is a JSON object with the rest.
+	Detail   string
+	PrevHash string
+	Hash     string
+}
+
+// AuditFilter selects audit entries for reading.
+type AuditFilter struct {
+	ActorID  int64
+	Action   string
+	Object   string
+	BeforeID int64 // entries with a smaller ID; 0 for the newest
+	Limit    int
+}
+
+// AuditVerification is the result of checking the whole chain.
+type AuditVerification struct {
+	Entries int64
+	// FirstBadID is the first entry whose hash or link does not hold; 0
+	// when the chain is intact.
+	FirstBadID int64
+	Problem    string
+}
+
+// AuditService keeps the audit log.
+type AuditService interface {
+	// AppendAudit adds an entry, filling in ID, At (if zero), PrevHash and
+	// Hash.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, error)
+	VerifyAudit(ctx context.Context) (AuditVerification, error)
+}
