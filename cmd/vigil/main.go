@@ -42,6 +42,7 @@ Usage: vigil COMMAND [flags]
 Commands:
   serve     run the reporting point, the API, the staff pages and the workers
   work      run the background workers only (crawl, hash, match)
+  demo      run Vigil with a simulated internet and demo reports (offline)
   migrate   bring the database schema up to date
   user      manage staff accounts (user add --role ROLE NAME)
   apikey    manage API keys for partners (apikey create NAME)
@@ -98,6 +99,8 @@ func run(ctx context.Context, env *Env, args []string) error {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, env, rest)
+	case "demo":
+		return runDemo(ctx, env, rest)
 	case "work":
 		return runWork(ctx, env, rest)
 	case "migrate":

@@ -38,6 +38,10 @@ type workerConfig struct {
 	// of addresses; never needed against the real internet.
 	Resolve multiFlag
 	Allow   multiFlag
+	// resolver and allow replace the above when set in code (the demo and
+	// the crawl benchmark run a simulated internet in-process).
+	resolver crawl.Resolver
+	allow    []netip.AddrPort
 }
 
 type multiFlag []string
@@ -104,6 +108,10 @@ func (wc *workerConfig) fetcherConfig(env *Env) (crawl.Config, error) {
 		}
 		c.Resolver = r
 	}
+	if wc.resolver != nil {
+		c.Resolver = wc.resolver
+	}
+	c.Policy.AllowAddrs = append(c.Policy.AllowAddrs, wc.allow...)
 	for _, a := range wc.Allow {
 		ap, err := netip.ParseAddrPort(a)
 		if err != nil {
@@ -140,6 +148,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		Hashing:  hashing.Options{},
 		Budget:   vigil.CrawlBudget{MaxPages: wc.MaxPages, MaxMedia: wc.MaxMedia},
 		MaxDepth: wc.MaxDepth,
+		Hashers:  wc.Hashers,
 	}
 	if wc.MaxDepth == 0 {
 		p.MaxDepth = crawl.NoFollow

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 
 	"github.com/riverqueue/river"
 
@@ -29,7 +30,12 @@ type Pipeline struct {
 	// MaxDepth is how many links from the reported URL pages on the same
 	// site are followed (default 1).
 	MaxDepth int
-	Logger   *slog.Logger
+	// Hashers bounds how many images are decoded and hashed at once
+	// (default: the number of CPUs).
+	Hashers int
+	Logger  *slog.Logger
+
+	cpu chan struct{}
 }
 
 // Register adds the crawl pipeline's workers: crawl → fetch page → fetch
@@ -38,6 +44,10 @@ func (p *Pipeline) Register(w *river.Workers) {
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
 	}
+	if p.Hashers <= 0 {
+		p.Hashers = runtime.NumCPU()
+	}
+	p.cpu = make(chan struct{}, p.Hashers)
 	river.AddWorker(w, &crawlWorker{p: p})
 	river.AddWorker(w, &pageWorker{p: p})
 	river.AddWorker(w, &mediaWorker{p: p})
@@ -45,14 +55,16 @@ func (p *Pipeline) Register(w *river.Workers) {
 	river.AddWorker(w, &matchWorker{p: p})
 }
 
-// Queues returns the pipeline's queues. Fetching waits on the network, so
-// it gets more workers than the CPU-bound hashing.
+// Queues returns the pipeline's queues. Jobs spend much of their time on
+// the database and the network, so each queue keeps more jobs in flight
+// than there are cores; the CPU-heavy part of hashing is bounded
+// separately (Pipeline.Hashers).
 func Queues(fetchers, hashers int) map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
-		QueueCrawl: {MaxWorkers: 2},
+		QueueCrawl: {MaxWorkers: 4},
 		QueueFetch: {MaxWorkers: max(1, fetchers)},
-		QueueHash:  {MaxWorkers: max(1, hashers)},
-		QueueMatch: {MaxWorkers: 2},
+		QueueHash:  {MaxWorkers: 4 * max(1, hashers)},
+		QueueMatch: {MaxWorkers: 16},
 	}
 }
 
@@ -226,7 +238,13 @@ func (w *hashWorker) Work(ctx context.Context, job *river.Job[HashArgs]) error {
 	}
 	opts := w.p.Hashing
 	opts.Dihedral = true
+	select {
+	case w.p.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	res, err := hashing.HashBytes(data, opts)
+	<-w.p.cpu
 	if err != nil {
 		// A malformed or oversized file is a fact about the file: recorded,
 		// not retried.

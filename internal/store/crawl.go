@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/riverqueue/river"
 
@@ -72,10 +73,13 @@ func (db *DB) FinishPage(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fe
 }
 
 func failureReason(f *vigil.Fetch) string {
-	if f.Error != "" {
-		return f.Reason + ": " + f.Error
+	switch {
+	case f.Error == "":
+		return f.Reason
+	case strings.HasPrefix(f.Error, f.Reason):
+		return f.Error
 	}
-	return f.Reason
+	return f.Reason + ": " + f.Error
 }
 
 // FinishMedia records a media fetch and, when it brought a file, the media

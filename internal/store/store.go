@@ -88,7 +88,12 @@ func (c WorkerConfig) RiverConfig() *river.Config {
 		Workers: c.Workers, Queues: c.Queues, Logger: c.Logger,
 		RescueStuckJobsAfter: c.RescueAfter, JobTimeout: c.JobTimeout, FetchPollInterval: c.PollInterval,
 	}
-	if c.PollInterval > 0 && c.PollInterval < 100*time.Millisecond {
+	// River fetches at most a queue's free workers per fetch and waits
+	// FetchCooldown (100 ms by default) between fetches, which caps a
+	// queue of quick jobs at MaxWorkers×10 a second. Vigil's jobs are
+	// short, so fetch far more often.
+	rc.FetchCooldown = 5 * time.Millisecond
+	if c.PollInterval > 0 && c.PollInterval < rc.FetchCooldown {
 		rc.FetchCooldown = c.PollInterval
 	}
 	if rc.Logger == nil {

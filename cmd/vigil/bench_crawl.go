@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/simnet"
+)
+
+type crawlBenchResult struct {
+	Store                    string  `json:"store"`
+	Images                   int     `json:"images"`
+	Pages                    int     `json:"pages"`
+	Width                    int     `json:"width"`
+	Height                   int     `json:"height"`
+	Seconds                  float64 `json:"seconds"`
+	PagesPerSecond           float64 `json:"pages_per_second"`
+	ImagesPerSecond          float64 `json:"images_per_second"`
+	HashOnlyImagesPerSecond  float64 `json:"hash_only_images_per_second"`
+	CrawlOverHashOnlyPercent float64 `json:"crawl_over_hash_only_percent"`
+}
+
+// runBenchCrawl crawls a simulated site of generated pictures end to end —
+// report, crawl job, pages, media fetched and stored encrypted, hashed,
+// matched — and, in the same run, hashes the same pictures alone, so that
+// the pipeline's cost over hashing shows.
+func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "bench crawl", "Usage: vigil bench crawl [--images N] [--per-page N] [--width W --height H] [--json] [--data DIR] [--database-url URL]")
+	cfg := storeFlags(fs, env)
+	wc := workerFlags(fs, env)
+	images := fs.Int("images", 20000, "images on the simulated site")
+	perPage := fs.Int("per-page", 100, "images per page")
+	width := fs.Int("width", 640, "width of the generated pictures")
+	height := fs.Int("height", 480, "height of the generated pictures")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !isFlagSet(fs, "data") && cfg.DatabaseURL == "" {
+		dir, err := os.MkdirTemp("", "vigil-bench-crawl-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+	quiet := &Env{Stdout: env.Stdout, Stderr: env.Stderr, Getenv: env.Getenv, Logger: slog.New(slog.DiscardHandler)}
+	progress := func(format string, a ...any) {
+		if !*asJSON {
+			fmt.Fprintf(env.Stderr, format+"\n", a...)
+		}
+	}
+	sim, err := simnet.Start(simnet.Options{BenchImages: *images, BenchPerPage: *perPage, ImageWidth: *width, ImageHeight: *height})
+	if err != nil {
+		return err
+	}
+	defer sim.Close()
+	progress("generating %d pictures of %dx%d…", *images, *width, *height)
+	seeds := sim.BenchSeeds()
+	if err := sim.Images.Warm(seeds, simnet.Variant{}, runtime.NumCPU()); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, quiet.Logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pages := (*images+*perPage-1) / *perPage + 1
+	wc.resolver, wc.allow = sim.Resolver, sim.AllowAddrs()
+	wc.MaxPages, wc.MaxMedia = pages+10, *images+10
+	m, stopMatcher, err := newMatcher(ctx, quiet, db)
+	if err != nil {
+		return err
+	}
+	defer stopMatcher()
+	stop, err := startPipeline(ctx, quiet, cfg, wc, db, m)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stop(context.Background()) }()
+
+	progress("crawling %s…", sim.BenchURL())
+	start := time.Now()
+	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{sim.BenchURL()}}, vigil.SourceAPI, start)
+	if err != nil {
+		return err
+	}
+	if err := db.CreateReport(ctx, rep); err != nil {
+		return err
+	}
+	for {
+		u, err := db.FindReportedURL(ctx, rep.URLs[0].ID)
+		if err != nil {
+			return err
+		}
+		if u.Status == vigil.URLFailed {
+			return fmt.Errorf("the crawl failed: %s", u.StatusReason)
+		}
+		if u.Status == vigil.URLDone {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	crawlSecs := time.Since(start).Seconds()
+	counts, err := db.MediaCounts(ctx)
+	if err != nil {
+		return err
+	}
+	if counts.Media != int64(*images) {
+		return fmt.Errorf("the crawl stored %d media, want %d", counts.Media, *images)
+	}
+
+	progress("hashing the same pictures without the crawl…")
+	hashSecs, err := hashOnly(sim, seeds)
+	if err != nil {
+		return err
+	}
+	res := crawlBenchResult{
+		Store: db.Driver().Dialect(), Images: *images, Pages: pages, Width: *width, Height: *height, Seconds: crawlSecs,
+		PagesPerSecond: float64(pages) / crawlSecs, ImagesPerSecond: float64(*images) / crawlSecs,
+		HashOnlyImagesPerSecond: float64(len(seeds)) / hashSecs,
+	}
+	res.CrawlOverHashOnlyPercent = 100 * res.ImagesPerSecond / res.HashOnlyImagesPerSecond
+	if *asJSON {
+		return json.NewEncoder(env.Stdout).Encode(res)
+	}
+	fmt.Fprintf(env.Stdout, "store %s, %d images of %dx%d on %d pages: crawl %.1f s: %.1f pages/s, %.0f images/s; "+
+		"hashing alone %.0f images/s; crawl at %.0f%% of hashing alone\n", res.Store, res.Images, res.Width, res.Height,
+		res.Pages, res.Seconds, res.PagesPerSecond, res.ImagesPerSecond, res.HashOnlyImagesPerSecond, res.CrawlOverHashOnlyPercent)
+	return nil
+}
+
+// hashOnly hashes the pictures as the pipeline's hash step does (PDQ with
+// its dihedral variants, and the digests), on every core.
+func hashOnly(sim *simnet.Net, seeds []uint64) (float64, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, runtime.NumCPU())
+	start := time.Now()
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(seeds) {
+					return
+				}
+				b, err := sim.Images.Bytes(seeds[i], simnet.Variant{})
+				if err == nil {
+					_, err = hashing.HashBytes(b, hashing.Options{Dihedral: true})
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return time.Since(start).Seconds(), errors.Join(<-errs)
+}

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/simnet"
+	"github.com/vigil-hotline/vigil/internal/store"
+)
+
+// demoBankSeeds are the pictures of the simulated gallery 1 whose hashes
+// the demo bank holds; the simulated mirror serves them re-encoded and
+// resized, which only PDQ recognises.
+var demoBankSeeds = []uint64{101, 102, 103}
+
+// runDemo starts Vigil with a small simulated internet on loopback, loads
+// a demo bank, files reports through the public form and shows what came
+// of them. Everything is offline and every picture is generated.
+func runDemo(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "demo", "Usage: vigil demo [--addr HOST:PORT] [--data DIR] [--check]")
+	cfg := storeFlags(fs, env)
+	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
+	check := fs.Bool("check", false, "exit after the summary, with status 1 unless known, unknown and PDQ-recognised pictures all showed up (for CI)")
+	wc := workerFlags(fs, env)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !isFlagSet(fs, "data") && env.Getenv("VIGIL_DATA") == "" {
+		dir, err := os.MkdirTemp("", "vigil-demo-")
+		if err != nil {
+			return err
+		}
+		cfg.DataDir = dir
+	}
+	out := env.Stdout
+	fmt.Fprintf(out, "Vigil demo: data in %s\n", cfg.DataDir)
+
+	sim, err := simnet.Start(simnet.Options{Logger: env.Logger})
+	if err != nil {
+		return fmt.Errorf("simulated internet: %w", err)
+	}
+	defer sim.Close()
+	db, err := openStore(ctx, cfg, env.Logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := loadDemoBank(ctx, db, sim); err != nil {
+		return fmt.Errorf("demo bank: %w", err)
+	}
+
+	// The crawler may reach the simulated sites, and only them.
+	wc.resolver, wc.allow, wc.MaxDepth = sim.Resolver, sim.AllowAddrs(), 2
+	m, stopMatcher, err := newMatcher(ctx, env, db)
+	if err != nil {
+		return err
+	}
+	defer stopMatcher()
+	stop, err := startPipeline(ctx, env, cfg, wc, db, m)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = stop(sctx)
+	}()
+	srv, err := newWebServer(env, cfg, db)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	sctx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	served := make(chan error, 1)
+	go func() { served <- serveHTTP(sctx, env, ln, srv) }()
+
+	reports := []struct{ lang, url, what string }{
+		{"nl", sim.GatewayURL(), "a gateway page leading to galleries two levels deep"},
+		{"fr", sim.URL(simnet.Mirror, "/"), "a mirror with re-encoded and resized copies of known pictures"},
+		{"de", sim.URL(simnet.Tricks, "/redirect/metadata"), "a page that redirects to a cloud metadata address"},
+	}
+	fmt.Fprintf(out, "\nFiling %d reports through the public form at %s/ …\n", len(reports), base)
+	var codes []string
+	for _, r := range reports {
+		code, err := fileDemoReport(ctx, base, r.lang, r.url)
+		if err != nil {
+			return fmt.Errorf("file demo report: %w", err)
+		}
+		codes = append(codes, code)
+		fmt.Fprintf(out, "  [%s] %s\n       %s\n       tracking code %s\n", r.lang, r.url, r.what, code)
+	}
+	sum, err := waitDemo(ctx, db, codes)
+	if err != nil {
+		return err
+	}
+	printDemoSummary(out, sum)
+	fmt.Fprintf(out, `
+Where to look:
+  the report form          %[1]s/
+  a report's status        %[1]s/status   (enter a tracking code above)
+  the job queue            vigil jobs --data %[2]s
+  match a file or a hash   vigil match --data %[2]s pdq:HASH
+  the banks                vigil bank list --data %[2]s
+  staff pages              %[1]s/staff/   (add an account: vigil user add --data %[2]s --role admin NAME)
+`, base, cfg.DataDir)
+	if *check {
+		if !sum.ok() {
+			return &exitError{code: 1, err: errors.New("demo check failed: see the summary")}
+		}
+		fmt.Fprintln(out, "\ndemo check passed")
+		return nil
+	}
+	fmt.Fprintln(out, "\nVigil keeps running; press Ctrl-C to stop.")
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return err
+	}
+	return nil
+}
+
+// loadDemoBank makes the demo bank with the SHA-256 and PDQ hashes of a
+// few generated pictures.
+func loadDemoBank(ctx context.Context, db *store.DB, sim *simnet.Net) error {
+	b, err := db.FindBankByName(ctx, "demo-known")
+	if vigil.IsNotFound(err) {
+		b = &vigil.Bank{Name: "demo-known", Source: vigil.SourceHotline, Kind: vigil.BankBlock, Enabled: true,
+			PDQThreshold: vigil.DefaultPDQThreshold, Terms: "demo: hashes of generated pictures"}
+		err = db.CreateBank(ctx, b)
+	}
+	if err != nil {
+		return err
+	}
+	var entries []*vigil.BankEntry
+	for _, seed := range demoBankSeeds {
+		data, err := sim.Images.Bytes(seed, simnet.Variant{})
+		if err != nil {
+			return err
+		}
+		res, err := hashing.HashBytes(data, hashing.Options{})
+		if err != nil {
+			return err
+		}
+		note := fmt.Sprintf("generated picture %d", seed)
+		entries = append(entries,
+			&vigil.BankEntry{Signal: vigil.SignalSHA256, Value: fmt.Sprintf("%x", res.SHA256), Classification: "baseline", AddedFrom: "demo", Note: note},
+			&vigil.BankEntry{Signal: vigil.SignalPDQ, Value: res.PDQ.String(), Classification: "baseline", AddedFrom: "demo", Note: note})
+	}
+	_, err = db.AddBankEntries(ctx, b.ID, entries)
+	return err
+}
+
+var demoCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var demoCode = regexp.MustCompile(`id="tracking-code">([0-9A-Z-]+)<`)
+
+// fileDemoReport files a report as a browser would: load the form, post it
+// with its CSRF token.
+func fileDemoReport(ctx context.Context, base, lang, reported string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	get := func(req *http.Request) (string, error) {
+		resp, err := c.Do(req.WithContext(ctx))
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("%s: status %d", req.URL.Path, resp.StatusCode)
+		}
+		return string(b), err
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/?lang="+lang, nil)
+	page, err := get(req)
+	if err != nil {
+		return "", err
+	}
+	m := demoCSRF.FindStringSubmatch(page)
+	if m == nil {
+		return "", errors.New("no CSRF token on the form")
+	}
+	form := url.Values{"csrf": {m[1]}, "lang": {lang}, "urls": {reported}, "saw_images": {"1"},
+		"description": {"Vigil demo report"}}
+	req, _ = http.NewRequest(http.MethodPost, base+"/report?lang="+lang, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	page, err = get(req)
+	if err != nil {
+		return "", err
+	}
+	if m = demoCode.FindStringSubmatch(page); m == nil {
+		return "", errors.New("no tracking code on the confirmation page")
+	}
+	return m[1], nil
+}
+
+type demoURL struct {
+	url     *vigil.ReportedURL
+	known   []*vigil.Media
+	unknown []*vigil.Media
+	pdq     []vigil.Match // matches at a distance > 0: recognised by PDQ only
+}
+
+type demoSummary []demoURL
+
+func (s demoSummary) ok() bool {
+	var known, unknown, pdq, failed int
+	for _, u := range s {
+		known, unknown, pdq = known+len(u.known), unknown+len(u.unknown), pdq+len(u.pdq)
+		if u.url.Status == vigil.URLFailed {
+			failed++
+		}
+	}
+	return known > 0 && unknown > 0 && pdq > 0 && failed == 1
+}
+
+// waitDemo waits for every reported URL's crawl to end and gathers what
+// came of it.
+func waitDemo(ctx context.Context, db *store.DB, codes []string) (demoSummary, error) {
+	deadline := time.Now().Add(2 * time.Minute)
+	var sum demoSummary
+	for {
+		sum = sum[:0]
+		done := true
+		for _, code := range codes {
+			rep, err := db.FindReportByTrackingCode(ctx, code)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range rep.URLs {
+				if u.Status != vigil.URLDone && u.Status != vigil.URLFailed {
+					done = false
+				}
+				sum = append(sum, demoURL{url: u})
+			}
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("the demo crawls did not finish within two minutes")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	for i := range sum {
+		media, err := db.ListMediaForURL(ctx, sum[i].url.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range media {
+			if m.Status == vigil.MediaKnown {
+				sum[i].known = append(sum[i].known, m)
+				matches, err := db.MediaMatches(ctx, m.ID)
+				if err != nil {
+					return nil, err
+				}
+				for _, x := range matches {
+					if x.Signal == vigil.SignalPDQ && x.Distance > 0 {
+						sum[i].pdq = append(sum[i].pdq, x)
+						break
+					}
+				}
+			} else {
+				sum[i].unknown = append(sum[i].unknown, m)
+			}
+		}
+	}
+	return sum, nil
+}
+
+func printDemoSummary(w io.Writer, sum demoSummary) {
+	fmt.Fprintln(w, "\nWhat the crawler found:")
+	for _, u := range sum {
+		fmt.Fprintf(w, "  %s\n    %s", u.url.URL, u.url.Status)
+		if u.url.StatusReason != "" {
+			fmt.Fprintf(w, " (%s)", u.url.StatusReason)
+		}
+		fmt.Fprintf(w, ": %d media known from the demo bank without an analyst, %d queued for assessment\n",
+			len(u.known), len(u.unknown))
+		for _, m := range u.pdq {
+			fmt.Fprintf(w, "    recognised by PDQ at distance %d (%s, %s): a re-encoded or resized copy\n",
+				m.Distance, m.BankName, m.Classification)
+		}
+	}
+}
