@@ -5,54 +5,53 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/vigil-hotline/vigil"
 )
 
-// reportBatcher is group commit for SQLite: reports that arrive while a
-// transaction is being written wait and are committed together in the next
-// one, so that many reports share one fsync. Each report runs in its own
-// savepoint, so one that fails is rolled back alone and the others commit.
-// PostgreSQL groups commits itself, so it does not use this.
-type reportBatcher struct {
-	db      *DB
-	reqs    chan *reportReq
+// writeBatcher is group commit for SQLite: write transactions that arrive
+// while one is being committed wait and are committed together in the next,
+// so that many share one fsync (the database runs with synchronous=FULL).
+// Each runs in its own savepoint, so one that fails is rolled back alone
+// and the others commit. PostgreSQL groups commits itself and does not use
+// this.
+type writeBatcher struct {
+	drv     Driver
+	reqs    chan *writeReq
 	once    sync.Once
 	stop    chan struct{}
 	stopped chan struct{}
 }
 
-type reportReq struct {
-	r    *vigil.Report
+type writeReq struct {
+	fn   func(Tx) error
 	done chan error
 }
 
-// maxReportBatch bounds a batch so that its transaction stays short.
-const maxReportBatch = 128
+// maxWriteBatch bounds a batch so that its transaction stays short.
+const maxWriteBatch = 128
 
-func newReportBatcher(db *DB) *reportBatcher {
-	return &reportBatcher{db: db, reqs: make(chan *reportReq), stop: make(chan struct{}), stopped: make(chan struct{})}
+func newWriteBatcher(drv Driver) *writeBatcher {
+	return &writeBatcher{drv: drv, reqs: make(chan *writeReq), stop: make(chan struct{}), stopped: make(chan struct{})}
 }
 
-func (b *reportBatcher) create(ctx context.Context, r *vigil.Report) error {
+// write runs fn in the next batch. Once handed over, fn runs even if the
+// caller gives up: what was sent is never half-written.
+func (b *writeBatcher) write(ctx context.Context, fn func(Tx) error) error {
 	b.once.Do(func() { go b.loop() })
-	req := &reportReq{r: r, done: make(chan error, 1)}
+	req := &writeReq{fn: fn, done: make(chan error, 1)}
 	select {
 	case b.reqs <- req:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-b.stop:
-		return fmt.Errorf("create report: store closed")
+		return fmt.Errorf("store closed")
 	}
-	// Once handed over, the report is written even if the caller gives up:
-	// what a reporter sent is never half-stored.
 	return <-req.done
 }
 
-func (b *reportBatcher) loop() {
+func (b *writeBatcher) loop() {
 	defer close(b.stopped)
 	for {
-		var batch []*reportReq
+		var batch []*writeReq
 		select {
 		case req := <-b.reqs:
 			batch = append(batch, req)
@@ -60,7 +59,7 @@ func (b *reportBatcher) loop() {
 			return
 		}
 	drain:
-		for len(batch) < maxReportBatch {
+		for len(batch) < maxWriteBatch {
 			select {
 			case req := <-b.reqs:
 				batch = append(batch, req)
@@ -68,17 +67,17 @@ func (b *reportBatcher) loop() {
 				break drain
 			}
 		}
-		b.write(batch)
+		b.commit(batch)
 	}
 }
 
-func (b *reportBatcher) write(batch []*reportReq) {
+func (b *writeBatcher) commit(batch []*writeReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	errs := make([]error, len(batch))
-	err := b.db.drv.WithTx(ctx, func(tx Tx) error {
+	err := b.drv.WithTx(ctx, func(tx Tx) error {
 		for i, req := range batch {
-			errs[i] = b.db.createReportSavepoint(ctx, tx, req.r)
+			errs[i] = inSavepoint(ctx, tx, "batched", req.fn)
 		}
 		return nil
 	})
@@ -86,11 +85,11 @@ func (b *reportBatcher) write(batch []*reportReq) {
 		if err != nil {
 			errs[i] = err
 		}
-		req.done <- wrap(errs[i], "create report")
+		req.done <- errs[i]
 	}
 }
 
-func (b *reportBatcher) close() {
+func (b *writeBatcher) close() {
 	b.once.Do(func() { close(b.stopped) }) // never started
 	select {
 	case <-b.stop:
@@ -100,34 +99,29 @@ func (b *reportBatcher) close() {
 	<-b.stopped
 }
 
-// createReportSavepoint writes one report of a batch inside a savepoint,
-// retrying with a fresh tracking code on the (80-bit) chance of a
-// collision.
-func (db *DB) createReportSavepoint(ctx context.Context, tx Tx, r *vigil.Report) error {
-	for attempt := 0; ; attempt++ {
-		if r.TrackingCode == "" || attempt > 0 {
-			r.TrackingCode = vigil.NewTrackingCode()
-		}
-		if _, err := tx.Exec(ctx, "SAVEPOINT report"); err != nil {
-			return err
-		}
-		err := db.createReport(ctx, tx, r)
-		if err == nil {
-			_, err = tx.Exec(ctx, "RELEASE SAVEPOINT report")
-			return err
-		}
-		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT report"); rerr != nil {
-			return rerr
-		}
-		if _, rerr := tx.Exec(ctx, "RELEASE SAVEPOINT report"); rerr != nil {
-			return rerr
-		}
-		r.ID = 0
-		for _, u := range r.URLs {
-			u.ID, u.New = 0, false
-		}
-		if !db.drv.IsUniqueViolation(err) || attempt >= 3 {
-			return err
-		}
+// inSavepoint runs fn so that its failure undoes only its own writes.
+func inSavepoint(ctx context.Context, tx Tx, name string, fn func(Tx) error) error {
+	if _, err := tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
+		return err
 	}
+	if err := fn(tx); err != nil {
+		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return rerr
+		}
+		if _, rerr := tx.Exec(ctx, "RELEASE SAVEPOINT "+name); rerr != nil {
+			return rerr
+		}
+		return err
+	}
+	_, err := tx.Exec(ctx, "RELEASE SAVEPOINT "+name)
+	return err
+}
+
+// write runs fn in a write transaction: batched with others on SQLite, on
+// its own on PostgreSQL.
+func (db *DB) write(ctx context.Context, fn func(Tx) error) error {
+	if db.batch != nil {
+		return db.batch.write(ctx, fn)
+	}
+	return db.drv.WithTx(ctx, fn)
 }

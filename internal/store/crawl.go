@@ -14,7 +14,7 @@ import (
 // StartCrawl queues the first page of a reported URL's crawl. Running it
 // again (a retried crawl job) changes nothing.
 func (db *DB) StartCrawl(ctx context.Context, urlID int64) error {
-	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+	return wrap(db.write(ctx, func(tx Tx) error {
 		var url string
 		if err := tx.QueryRow(ctx, `SELECT url FROM reported_urls WHERE id = $1`, urlID).Scan(&url); err != nil {
 			return notFound(err, "no reported URL %d", urlID)
@@ -54,7 +54,7 @@ func (db *DB) FindTask(ctx context.Context, id int64) (*vigil.CrawlTask, error) 
 // FinishPage records a page's fetch and queues what it calls for. A root
 // page that could not be fetched fails its reported URL.
 func (db *DB) FinishPage(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fetch, children []vigil.CrawlChild, b vigil.CrawlBudget) error {
-	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+	return wrap(db.write(ctx, func(tx Tx) error {
 		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
 			return err
 		}
@@ -85,7 +85,7 @@ func failureReason(f *vigil.Fetch) string {
 // FinishMedia records a media fetch and, when it brought a file, the media
 // item (deduplicated by SHA-256), where it was seen, and its hash task.
 func (db *DB) FinishMedia(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fetch, m *vigil.Media) error {
-	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+	return wrap(db.write(ctx, func(tx Tx) error {
 		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
 			return err
 		}
@@ -125,7 +125,7 @@ func (db *DB) FinishMedia(ctx context.Context, task *vigil.CrawlTask, f *vigil.F
 // hashed it already) and queues its match task. A media item is hashed
 // once, whatever the number of crawls that meet it.
 func (db *DB) FinishHash(ctx context.Context, task *vigil.CrawlTask, h *vigil.MediaHashes) error {
-	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+	return wrap(db.write(ctx, func(tx Tx) error {
 		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
 			return err
 		}
@@ -144,7 +144,7 @@ func (db *DB) FinishHash(ctx context.Context, task *vigil.CrawlTask, h *vigil.Me
 // it matched, or unknown and queued for an analyst. done is false when
 // another crawl matched the item already and matches is to be ignored.
 func (db *DB) FinishMatch(ctx context.Context, task *vigil.CrawlTask, matches []vigil.Match, done bool) error {
-	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+	return wrap(db.write(ctx, func(tx Tx) error {
 		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
 			return err
 		}
@@ -153,6 +153,14 @@ func (db *DB) FinishMatch(ctx context.Context, task *vigil.CrawlTask, matches []
 			status, class, queued := vigil.MediaUnknown, "", &now
 			if len(matches) > 0 {
 				status, class, queued = vigil.MediaKnown, matches[0].Classification, nil
+				// A match in the hotline's not-illegal list never hides
+				// a match in a bank of illegal material.
+				for _, m := range matches {
+					if m.Classification != vigil.ClassNotIllegal {
+						class = m.Classification
+						break
+					}
+				}
 			}
 			n, err := tx.Exec(ctx, `UPDATE media SET status = $2, classification = $3, match_runs = match_runs + 1,
 				matched_at = $4, queued_at = $5 WHERE id = $1 AND matched_at IS NULL`,

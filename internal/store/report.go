@@ -27,10 +27,28 @@ func (db *DB) CreateReport(ctx context.Context, r *vigil.Report) error {
 	if r.Status == "" {
 		r.Status = vigil.ReportReceived
 	}
-	if db.reports != nil {
-		return db.reports.create(ctx, r)
+	return wrap(db.write(ctx, func(tx Tx) error { return db.createReportRetrying(ctx, tx, r) }), "create report")
+}
+
+// createReportRetrying writes a report, retrying with a fresh tracking code
+// on the (80-bit) chance of a collision.
+func (db *DB) createReportRetrying(ctx context.Context, tx Tx, r *vigil.Report) error {
+	for attempt := 0; ; attempt++ {
+		if r.TrackingCode == "" || attempt > 0 {
+			r.TrackingCode = vigil.NewTrackingCode()
+		}
+		err := inSavepoint(ctx, tx, "report", func(tx Tx) error { return db.createReport(ctx, tx, r) })
+		if err == nil {
+			return nil
+		}
+		r.ID = 0
+		for _, u := range r.URLs {
+			u.ID, u.New = 0, false
+		}
+		if !db.drv.IsUniqueViolation(err) || attempt >= 3 {
+			return err
+		}
 	}
-	return wrap(db.drv.WithTx(ctx, func(tx Tx) error { return db.createReportSavepoint(ctx, tx, r) }), "create report")
 }
 
 func (db *DB) createReport(ctx context.Context, tx Tx, r *vigil.Report) error {

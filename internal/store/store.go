@@ -107,15 +107,16 @@ type DB struct {
 	drv Driver
 	// Now is the clock; tests replace it.
 	Now func() time.Time
-	// reports is group commit for report intake, on SQLite only.
-	reports *reportBatcher
+	// batch is group commit for the busiest writes (report intake, the
+	// crawl pipeline), on SQLite only.
+	batch *writeBatcher
 }
 
 // New returns the services on drv.
 func New(drv Driver) *DB {
 	db := &DB{drv: drv, Now: func() time.Time { return time.Now().UTC() }}
 	if drv.Dialect() == "sqlite" {
-		db.reports = newReportBatcher(db)
+		db.batch = newWriteBatcher(drv)
 	}
 	return db
 }
@@ -123,10 +124,10 @@ func New(drv Driver) *DB {
 // Driver returns the underlying driver.
 func (db *DB) Driver() Driver { return db.drv }
 
-// Close stops the report batcher, then closes the driver.
+// Close stops the write batcher, then closes the driver.
 func (db *DB) Close() error {
-	if db.reports != nil {
-		db.reports.close()
+	if db.batch != nil {
+		db.batch.close()
 	}
 	return db.drv.Close()
 }
