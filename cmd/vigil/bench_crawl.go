@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	width := fs.Int("width", 640, "width of the generated pictures")
 	height := fs.Int("height", 480, "height of the generated pictures")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the crawl to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -90,6 +92,16 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	defer func() { _ = stop(context.Background()) }()
 
 	progress("crawling %s…", sim.BenchURL())
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{sim.BenchURL()}}, vigil.SourceAPI, start)
 	if err != nil {
@@ -116,6 +128,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	crawlSecs := time.Since(start).Seconds()
+	pprof.StopCPUProfile()
 	counts, err := db.MediaCounts(ctx)
 	if err != nil {
 		return err
