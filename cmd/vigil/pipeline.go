@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/hashing"
 	"github.com/vigil-hotline/vigil/internal/jobs"
 	"github.com/vigil-hotline/vigil/internal/store"
+	"github.com/vigil-hotline/vigil/internal/takedown"
 )
 
 // workerConfig is the crawl pipeline's configuration, shared by serve and
@@ -42,6 +43,8 @@ type workerConfig struct {
 	// the crawl benchmark run a simulated internet in-process).
 	resolver crawl.Resolver
 	allow    []netip.AddrPort
+
+	takedown *takedownConfig
 }
 
 type multiFlag []string
@@ -65,6 +68,7 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 		"key file for the media encryption, kept apart from the blobs (default DATA/keys/media.key) [VIGIL_MEDIA_KEY_FILE]")
 	fs.Var(&c.Resolve, "crawl-resolve", "HOST=IP: resolve HOST to IP (tests and demo only; repeatable)")
 	fs.Var(&c.Allow, "crawl-allow", "IP:PORT the crawler may reach although it is private or loopback (tests and demo only; repeatable)")
+	c.takedown = takedownFlags(fs, env)
 	return c
 }
 
@@ -155,18 +159,27 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	}
 	workers := river.NewWorkers()
 	p.Register(workers)
+	closeTracer, err := registerTakedown(env, cfg, wc.takedown, db, fetcher, vault, workers)
+	if err != nil {
+		fetcher.Close()
+		return nil, err
+	}
+	queues := jobs.Queues(wc.Fetchers, wc.Hashers)
+	queues[jobs.QueueTakedown] = takedown.QueueConfig()
 	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
-		Workers: workers, Queues: jobs.Queues(wc.Fetchers, wc.Hashers), Logger: env.Logger,
+		Workers: workers, Queues: queues, Logger: env.Logger,
 		// Jobs time out before they could be taken for lost.
 		RescueAfter: wc.RescueAfter, JobTimeout: wc.RescueAfter * 4 / 5, PollInterval: 200 * time.Millisecond,
 	})
 	if err != nil {
 		fetcher.Close()
+		closeTracer()
 		return nil, err
 	}
 	return func(ctx context.Context) error {
 		err := stop(ctx)
 		fetcher.Close()
+		closeTracer()
 		return err
 	}, nil
 }

@@ -3,7 +3,11 @@
 // and their River workers.
 package jobs
 
-import "github.com/riverqueue/river"
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+)
 
 // Queue names. Each has its own concurrency so that slow crawls never starve
 // hashing and matching.
@@ -76,4 +80,44 @@ func TaskJob(kind string, taskID int64) river.InsertManyParams {
 		panic("jobs: unknown task kind " + kind)
 	}
 	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: queue, MaxAttempts: MaxAttempts}}
+}
+
+// QueueTakedown runs the takedown path: trace, send, recheck.
+const QueueTakedown = "takedown"
+
+// TraceArgs traces where a case's illegal content is hosted and decides
+// where it goes.
+type TraceArgs struct {
+	TakedownID int64 `json:"takedown_id"`
+}
+
+// Kind implements river.JobArgs.
+func (TraceArgs) Kind() string { return "trace" }
+
+// SendArgs sends one stored outbound message.
+type SendArgs struct {
+	OutboundID int64 `json:"outbound_id"`
+}
+
+// Kind implements river.JobArgs.
+func (SendArgs) Kind() string { return "send" }
+
+// RecheckArgs checks whether a case's content is still up. Seq numbers the
+// rechecks of a case, so that a recheck run twice counts once.
+type RecheckArgs struct {
+	TakedownID int64 `json:"takedown_id"`
+	Seq        int   `json:"seq"`
+}
+
+// Kind implements river.JobArgs.
+func (RecheckArgs) Kind() string { return "recheck" }
+
+// TakedownJob returns the insert parameters of a takedown-path job,
+// scheduled at at when it is not zero.
+func TakedownJob(args river.JobArgs, at time.Time) river.InsertManyParams {
+	opts := &river.InsertOpts{Queue: QueueTakedown, MaxAttempts: MaxAttempts}
+	if !at.IsZero() {
+		opts.ScheduledAt = at
+	}
+	return river.InsertManyParams{Args: args, InsertOpts: opts}
 }

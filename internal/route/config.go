@@ -32,6 +32,9 @@ type Config struct {
 	Home      HomeRule               `json:"home"`
 	Elsewhere ElsewhereRule          `json:"elsewhere"`
 	Countries map[string]CountryRule `json:"countries,omitempty"` // per hosting country, overriding Elsewhere
+	// Simulation allows renotice intervals under a minute, for the demo and
+	// tests, which compress days into seconds. Never set it in production.
+	Simulation bool `json:"simulation,omitempty"`
 }
 
 // Contact is a recipient of forwards, with its options.
@@ -144,7 +147,10 @@ func Parse(data []byte) (*Rules, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &FieldError{Line: lineAt(data, int(dec.InputOffset())), Field: "(file)", Msg: "data after the configuration object"}
 	}
-	v := &validator{pos: positions(data), data: data}
+	v := &validator{pos: positions(data), data: data, minInterval: time.Minute}
+	if cfg.Simulation {
+		v.minInterval = time.Millisecond
+	}
 	r := compile(cfg, v)
 	if len(v.errs) > 0 {
 		return nil, errors.Join(v.errs...)
@@ -230,6 +236,8 @@ type validator struct {
 	pos  map[string]int
 	data []byte
 	errs []error
+	// minInterval is the shortest renotice interval accepted.
+	minInterval time.Duration
 }
 
 // errf records a problem at field (or its nearest present parent).
@@ -336,8 +344,8 @@ func (v *validator) options(field string, base settings, o Options, provider boo
 	}
 	if o.RenoticeInterval != "" {
 		d, err := time.ParseDuration(o.RenoticeInterval)
-		if err != nil || d < time.Minute {
-			v.errf(field+".renotice_interval", "%q: want a duration of at least 1m, such as \"24h\"", o.RenoticeInterval)
+		if err != nil || d < v.minInterval {
+			v.errf(field+".renotice_interval", "%q: want a duration of at least %s, such as \"24h\"", o.RenoticeInterval, v.minInterval)
 		}
 		s.renotice = d
 	}

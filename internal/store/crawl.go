@@ -250,6 +250,9 @@ func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, p
 			task.ReportedURLID, now, string(vigil.URLDone), string(vigil.URLFailed)); err != nil {
 			return err
 		}
+		if err := db.openTakedownIfIllegal(ctx, tx, task.ReportedURLID); err != nil {
+			return err
+		}
 	}
 	if len(queued) == 0 {
 		return nil

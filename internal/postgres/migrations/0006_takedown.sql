@@ -1,0 +1,54 @@
+CREATE TABLE takedowns (
+	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	reported_url_id BIGINT NOT NULL UNIQUE REFERENCES reported_urls (id),
+	url TEXT NOT NULL,
+	state TEXT NOT NULL,
+	classification TEXT NOT NULL DEFAULT '',
+	severity TEXT NOT NULL DEFAULT '',
+	country TEXT NOT NULL DEFAULT '',
+	asn BIGINT NOT NULL DEFAULT 0,
+	as_org TEXT NOT NULL DEFAULT '',
+	cdn TEXT NOT NULL DEFAULT '',
+	provider TEXT NOT NULL DEFAULT '',
+	routes TEXT NOT NULL DEFAULT '',
+	route_plan TEXT NOT NULL DEFAULT '',
+	deadline TIMESTAMPTZ,
+	first_seen_at TIMESTAMPTZ NOT NULL,
+	traced_at TIMESTAMPTZ,
+	first_notice_at TIMESTAMPTZ,
+	last_notice_at TIMESTAMPTZ,
+	notices INTEGER NOT NULL DEFAULT 0,
+	rechecks INTEGER NOT NULL DEFAULT 0,
+	escalated BOOLEAN NOT NULL DEFAULT FALSE,
+	next_check_at TIMESTAMPTZ,
+	removed_at TIMESTAMPTZ,
+	created_at TIMESTAMPTZ NOT NULL,
+	trace TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX takedowns_state ON takedowns (state);
+
+CREATE TABLE outbound (
+	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	takedown_id BIGINT NOT NULL REFERENCES takedowns (id),
+	key TEXT NOT NULL UNIQUE,
+	kind TEXT NOT NULL,
+	route_kind TEXT NOT NULL,
+	recipient TEXT NOT NULL,
+	message_id TEXT NOT NULL,
+	raw BYTEA NOT NULL,
+	state TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	reply TEXT NOT NULL DEFAULT '',
+	error TEXT NOT NULL DEFAULT '',
+	created_at TIMESTAMPTZ NOT NULL,
+	sent_at TIMESTAMPTZ
+);
+CREATE INDEX outbound_takedown ON outbound (takedown_id);
+
+CREATE TABLE rechecks (
+	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	takedown_id BIGINT NOT NULL REFERENCES takedowns (id),
+	checked_at TIMESTAMPTZ NOT NULL,
+	up BOOLEAN NOT NULL,
+	detail TEXT NOT NULL
+);
