@@ -10,14 +10,18 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/mailcatcher"
 	"github.com/vigil-hotline/vigil/internal/simnet"
+	"github.com/vigil-hotline/vigil/internal/simworld"
 	"github.com/vigil-hotline/vigil/internal/store"
+	"github.com/vigil-hotline/vigil/internal/trace"
 )
 
 // demoBankSeeds are the pictures of the simulated gallery 1 whose hashes
@@ -61,8 +65,28 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("demo bank: %w", err)
 	}
 
-	// The crawler may reach the simulated sites, and only them.
+	// The crawler may reach the simulated sites, and only them. The rest of
+	// the world — where the sites are hosted, who runs the networks, the
+	// recipients' mail boxes — is simulated too, with days compressed into
+	// seconds.
 	wc.resolver, wc.allow, wc.MaxDepth = sim.Resolver, sim.AllowAddrs(), 2
+	world, err := simworld.Start(filepath.Join(cfg.DataDir, "world"), sim, simworld.Options{RenoticeInterval: 3 * time.Second, EscalateAfter: 3})
+	if err != nil {
+		return err
+	}
+	defer world.Close()
+	// The simulated provider acts on the first notice it receives.
+	world.Mail.OnMessage = func(m mailcatcher.Message) {
+		for _, to := range m.To {
+			if to == simworld.ProviderUS {
+				sim.TakeDown(simnet.Mirror, "/")
+			}
+		}
+	}
+	tc := wc.takedown
+	tc.traceDeps, tc.traceConfig, tc.rules = trace.Deps{Resolver: world.Resolver}, &world.Trace, world.Rules
+	tc.SMTPAddr, tc.SMTPTLS, tc.SMTPFrom = world.Mail.Addr, "opportunistic", "Vigil demo hotline <"+simworld.SenderEmail+">"
+	tc.Hotline, tc.CaseRefPrefix, tc.FirstRecheck, tc.RecheckEvery = "Vigil demo hotline", "DEMO-", 2*time.Second, 2*time.Second
 	m, stopMatcher, err := newMatcher(ctx, env, db)
 	if err != nil {
 		return err
@@ -111,6 +135,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	printDemoSummary(out, sum)
+	removed, err := waitTakedowns(ctx, out, db, world)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, `
 Where to look:
   the report form          %[1]s/
@@ -119,9 +147,10 @@ Where to look:
   match a file or a hash   vigil match --data %[2]s pdq:HASH
   the banks                vigil bank list --data %[2]s
   staff pages              %[1]s/staff/   (add an account: vigil user add --data %[2]s --role admin NAME)
-`, base, cfg.DataDir)
+  messages sent            %[3]d in the demo's mail catcher at %[4]s
+`, base, cfg.DataDir, len(world.Mail.Messages()), world.Mail.Addr)
 	if *check {
-		if !sum.ok() {
+		if !sum.ok() || !removed {
 			return &exitError{code: 1, err: errors.New("demo check failed: see the summary")}
 		}
 		fmt.Fprintln(out, "\ndemo check passed")
@@ -300,6 +329,52 @@ func printDemoSummary(w io.Writer, sum demoSummary) {
 		for _, m := range u.pdq {
 			fmt.Fprintf(w, "    recognised by PDQ at distance %d (%s, %s): a re-encoded or resized copy\n",
 				m.Distance, m.BankName, m.Classification)
+		}
+	}
+}
+
+// waitTakedowns follows the takedown path of the demo's cases until the
+// case notified to a provider is closed as removed, printing each step.
+func waitTakedowns(ctx context.Context, out io.Writer, db *store.DB, world *simworld.World) (bool, error) {
+	fmt.Fprintln(out, "\nThe takedown path (days compressed into seconds):")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		tds, err := db.ListTakedowns(ctx, "", 10)
+		if err != nil {
+			return false, err
+		}
+		var removed *vigil.Takedown
+		for _, td := range tds {
+			if td.State == vigil.TakedownRemoved {
+				removed = td
+			}
+		}
+		if removed != nil || time.Now().After(deadline) {
+			for i := len(tds) - 1; i >= 0; i-- {
+				td := tds[i]
+				fmt.Fprintf(out, "  %s\n    hosted in %s (AS%d %s): routed to %s; %s\n", td.URL, td.Country, td.ASN, td.ASOrg,
+					strings.Join(td.Routes, " and "), td.State)
+				msgs, err := db.ListOutbound(ctx, td.ID)
+				if err != nil {
+					return false, err
+				}
+				for _, m := range msgs {
+					fmt.Fprintf(out, "    %s to %s (%s): %s\n", m.Kind, m.Recipient, m.RouteKind, m.State)
+				}
+				if td.RemovedAt != nil {
+					fmt.Fprintf(out, "    removed %s after it was first seen", td.RemovedAt.Sub(td.FirstSeenAt).Round(time.Millisecond))
+					if td.FirstNoticeAt != nil {
+						fmt.Fprintf(out, ", %s after the first notice", td.RemovedAt.Sub(*td.FirstNoticeAt).Round(time.Millisecond))
+					}
+					fmt.Fprintln(out)
+				}
+			}
+			return removed != nil, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
 		}
 	}
 }

@@ -32,8 +32,9 @@ type takedownConfig struct {
 	RecheckEvery  time.Duration
 
 	// Set in code by the demo and tests.
-	traceDeps trace.Deps
-	rules     *route.Rules
+	traceDeps   trace.Deps
+	traceConfig *trace.Config
+	rules       *route.Rules
 }
 
 func takedownFlags(fs *flag.FlagSet, env *Env) *takedownConfig {
@@ -55,7 +56,9 @@ func takedownFlags(fs *flag.FlagSet, env *Env) *takedownConfig {
 func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, fetcher *crawl.Fetcher, vault *blob.Vault,
 	workers *river.Workers) (func() error, error) {
 	var tcfg trace.Config
-	if tc.TraceConfig != "" {
+	if tc.traceConfig != nil {
+		tcfg = *tc.traceConfig
+	} else if tc.TraceConfig != "" {
 		c, err := trace.LoadConfig(tc.TraceConfig)
 		if err != nil {
 			return nil, fmt.Errorf("trace config: %w", err)
