@@ -4,11 +4,19 @@ import (
 	"context"
 	"regexp"
 	"time"
+	"unicode/utf8"
 )
 
 // Role is what a staff member may do. Roles that see media need two-factor
 // authentication (the workbench issue).
 type Role string
+
+// NeedsTOTP reports whether the role must sign in with a second factor.
+// Analysts and supervisors see media. Admins are held to it too: they can
+// reset anyone's password and second factor, so their account is a way to
+// every other one. Auditors read the log only and may enrol if they wish;
+// once enrolled, their code is asked for like anyone's.
+func (r Role) NeedsTOTP() bool { return r != RoleAuditor }
 
 const (
 	RoleAdmin      Role = "admin"
@@ -38,7 +46,22 @@ type User struct {
 	PasswordHash string // argon2id, PHC string format
 	CreatedAt    time.Time
 	Disabled     bool
+
+	// TOTPSecret is the enrolled RFC 6238 secret (base32); empty until the
+	// user has enrolled. TOTPPending is the secret shown during enrolment,
+	// until a code from it is confirmed. TOTPLastStep is the time step of
+	// the last code accepted: codes of that step or earlier are replays.
+	TOTPSecret   string
+	TOTPPending  string
+	TOTPLastStep int64
+	// FailedLogins counts failed sign-ins since the last success;
+	// LockedUntil refuses sign-ins until then (zero when not locked).
+	FailedLogins int
+	LockedUntil  time.Time
 }
+
+// HasTOTP reports whether the user has enrolled a second factor.
+func (u *User) HasTOTP() bool { return u.TOTPSecret != "" }
 
 var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
@@ -56,6 +79,21 @@ func (u *User) Validate() error {
 	return nil
 }
 
+// Passwords are at least MinPasswordLength characters: length is what
+// makes a password hard to guess, so no other rule is imposed.
+const (
+	MinPasswordLength = 12
+	MaxPasswordLength = 1024
+)
+
+// ValidatePassword checks a new password.
+func ValidatePassword(pw string) error {
+	if n := utf8.RuneCountInString(pw); n < MinPasswordLength || len(pw) > MaxPasswordLength {
+		return Errorf(EINVALID, "a password must be %d to %d characters long", MinPasswordLength, MaxPasswordLength)
+	}
+	return nil
+}
+
 // Session is a signed-in staff member's session. Only the SHA-256 of its
 // token is stored.
 type Session struct {
@@ -64,6 +102,20 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
+	// TwoFactor is set when the session was opened (or later confirmed)
+	// with a TOTP code.
+	TwoFactor bool
+}
+
+// UserUpdate changes a staff account; nil fields stay as they are. Every
+// update ends the user's sessions, so that nobody keeps rights they lost.
+type UserUpdate struct {
+	Role         *Role
+	Disabled     *bool
+	PasswordHash *string
+	// ResetTOTP removes the second factor: the user enrols again at the
+	// next sign-in.
+	ResetTOTP bool
 }
 
 // UserService stores staff accounts and their sessions.
@@ -79,4 +131,27 @@ type UserService interface {
 	// time to now.
 	FindSession(ctx context.Context, tokenHash []byte, now time.Time, idle time.Duration) (*Session, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
+
+	// UpdateUser changes an account and ends its sessions.
+	UpdateUser(ctx context.Context, id int64, up UserUpdate) (*User, error)
+	// SetTOTPPending stores the secret being enrolled.
+	SetTOTPPending(ctx context.Context, id int64, secret string) error
+	// ConfirmTOTP makes the pending secret the user's second factor, with
+	// step as the last code used. It fails with ECONFLICT when the pending
+	// secret is no longer the one given (enrolment restarted elsewhere).
+	ConfirmTOTP(ctx context.Context, id int64, secret string, step int64) error
+	// UseTOTPStep records that a code of this step was accepted; it fails
+	// with ECONFLICT if that step or a later one was used already (a
+	// replay, possibly on another server at the same moment).
+	UseTOTPStep(ctx context.Context, id int64, step int64) error
+	// RecordLoginFailure counts a failed sign-in and locks the account for
+	// lock(failures) from now (no lock when it returns 0); it returns the
+	// updated user.
+	RecordLoginFailure(ctx context.Context, id int64, now time.Time, lock func(failures int) time.Duration) (*User, error)
+	// RecordLoginSuccess clears the failure count and any lock.
+	RecordLoginSuccess(ctx context.Context, id int64) error
+	// SetSessionTwoFactor marks a session as confirmed with a second factor.
+	SetSessionTwoFactor(ctx context.Context, tokenHash []byte) error
+	// DeleteUserSessions ends every session of a user.
+	DeleteUserSessions(ctx context.Context, id int64) error
 }

@@ -5,7 +5,13 @@ import (
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
-// accountsConfig builds the web server's accounts configuration.
+// accountsConfig builds the web server's accounts configuration: the
+// store keeps the audit log, and everything else takes its defaults
+// (lockout after 5 failures for 1 minute, doubling up to an hour).
 func accountsConfig(env *Env, cfg *config, db *store.DB) (web.AccountsConfig, error) {
-	return web.AccountsConfig{}, nil
+	issuer := "Vigil"
+	if v := env.Getenv("VIGIL_TOTP_ISSUER"); v != "" {
+		issuer = v
+	}
+	return web.AccountsConfig{Audit: db, Issuer: issuer}, nil
 }

@@ -44,7 +44,8 @@ Commands:
   work      run the background workers only (crawl, hash, match)
   demo      run Vigil with a simulated internet and demo reports (offline)
   migrate   bring the database schema up to date
-  user      manage staff accounts (user add --role ROLE NAME)
+  user      manage staff accounts (user add|list|disable|enable|passwd|reset-totp|set-role)
+  audit     check and read the audit log (audit verify, audit list)
   apikey    manage API keys for partners (apikey create NAME)
   jobs      list queued background jobs
   hash      hash image files (PDQ, MD5, SHA-1, SHA-256)
@@ -107,6 +108,8 @@ func run(ctx context.Context, env *Env, args []string) error {
 		return runMigrate(ctx, env, rest)
 	case "user":
 		return runUser(ctx, env, rest)
+	case "audit":
+		return runAudit(ctx, env, rest)
 	case "apikey":
 		return runAPIKey(ctx, env, rest)
 	case "jobs":

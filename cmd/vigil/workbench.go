@@ -1,11 +1,44 @@
 package main
 
 import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
-// workbenchConfig builds the web server's workbench configuration.
+// workbenchConfig builds the web server's workbench configuration. The
+// media vault is opened as the crawler opens it (VIGIL_BLOB_DIR and
+// VIGIL_MEDIA_KEY_FILE, else inside the data folder).
+//
+//	VIGIL_WORKBENCH_BUDGET        daily time with media on screen (default 2h)
+//	VIGIL_WORKBENCH_SEVERITIES    severity categories, comma-separated (default A,B,C)
+//	VIGIL_WORKBENCH_SECOND_ANALYST  "true": analysts may confirm each other's assessments
 func workbenchConfig(env *Env, cfg *config, db *store.DB) (web.WorkbenchConfig, error) {
-	return web.WorkbenchConfig{}, nil
+	vault, err := openVault(cfg, &workerConfig{BlobDir: env.Getenv("VIGIL_BLOB_DIR"), KeyFile: env.Getenv("VIGIL_MEDIA_KEY_FILE")})
+	if err != nil {
+		return web.WorkbenchConfig{}, fmt.Errorf("media vault: %w", err)
+	}
+	wc := web.WorkbenchConfig{Store: db, Media: db, Blobs: vault, SecondAnalyst: envBool(env, "VIGIL_WORKBENCH_SECOND_ANALYST")}
+	if v := env.Getenv("VIGIL_WORKBENCH_BUDGET"); v != "" {
+		if wc.Budget, err = time.ParseDuration(v); err != nil || wc.Budget <= 0 {
+			return wc, fmt.Errorf("VIGIL_WORKBENCH_BUDGET %q: want a duration such as 2h", v)
+		}
+	}
+	if v := env.Getenv("VIGIL_WORKBENCH_SEVERITIES"); v != "" {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				wc.Severities = append(wc.Severities, s)
+			}
+		}
+	}
+	// Frame strips of videos need ffmpeg; without it the page says that no
+	// frames are available.
+	if p, err := exec.LookPath("ffmpeg"); err == nil {
+		wc.FFmpeg = p
+	}
+	return wc, nil
 }

@@ -156,7 +156,7 @@ func (db *DB) FinishMatch(ctx context.Context, task *vigil.CrawlTask, matches []
 				// A match in the hotline's not-illegal list never hides
 				// a match in a bank of illegal material.
 				for _, m := range matches {
-					if m.Classification != "not-illegal" {
+					if m.Classification != vigil.ClassNotIllegal {
 						class = m.Classification
 						break
 					}

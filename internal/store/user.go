@@ -17,9 +17,9 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User) error {
 		u.CreatedAt = db.Now()
 	}
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO users (name, role, password_hash, created_at, disabled)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			u.Name, string(u.Role), u.PasswordHash, u.CreatedAt, u.Disabled).Scan(&u.ID)
+		return tx.QueryRow(ctx, `INSERT INTO users (name, role, password_hash, created_at, disabled, totp_secret)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			u.Name, string(u.Role), u.PasswordHash, u.CreatedAt, u.Disabled, u.TOTPSecret).Scan(&u.ID)
 	})
 	if db.drv.IsUniqueViolation(err) {
 		return vigil.Errorf(vigil.ECONFLICT, "a user named %q exists already", u.Name)
@@ -27,13 +27,19 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User) error {
 	return wrap(err, "create user")
 }
 
-const userColumns = `id, name, role, password_hash, created_at, disabled`
+const userColumns = `id, name, role, password_hash, created_at, disabled,
+	totp_secret, totp_pending, totp_last_step, failed_logins, locked_until`
 
 func scanUser(row Row) (*vigil.User, error) {
 	u := &vigil.User{}
 	var role string
-	err := row.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.CreatedAt, &u.Disabled)
+	var locked *time.Time
+	err := row.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.CreatedAt, &u.Disabled,
+		&u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep, &u.FailedLogins, &locked)
 	u.Role = vigil.Role(role)
+	if locked != nil {
+		u.LockedUntil = *locked
+	}
 	return u, err
 }
 
@@ -76,8 +82,8 @@ func (db *DB) ListUsers(ctx context.Context) ([]*vigil.User, error) {
 // CreateSession stores a new session.
 func (db *DB) CreateSession(ctx context.Context, s *vigil.Session) error {
 	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5)`, s.TokenHash, s.UserID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt)
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, two_factor)
+			VALUES ($1, $2, $3, $4, $5, $6)`, s.TokenHash, s.UserID, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.TwoFactor)
 		return err
 	}), "create session")
 }
@@ -89,8 +95,8 @@ func (db *DB) FindSession(ctx context.Context, tokenHash []byte, now time.Time, 
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
 		return tx.QueryRow(ctx, `UPDATE sessions SET last_seen_at = $2
 			WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3
-			RETURNING token_hash, user_id, created_at, last_seen_at, expires_at`, tokenHash, now, now.Add(-idle)).
-			Scan(&s.TokenHash, &s.UserID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt)
+			RETURNING token_hash, user_id, created_at, last_seen_at, expires_at, two_factor`, tokenHash, now, now.Add(-idle)).
+			Scan(&s.TokenHash, &s.UserID, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &s.TwoFactor)
 	})
 	if err != nil {
 		return nil, wrap(notFound(err, "no such session"), "find session")

@@ -22,10 +22,18 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("ReportNotFound", func(t *testing.T) { testReportNotFound(t, open(t)) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, open(t)) })
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open(t)) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("AuditConcurrent", func(t *testing.T) { testAuditConcurrent(t, open(t)) })
+	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, open) })
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open(t)) })
 	t.Run("Banks", func(t *testing.T) { testBanks(t, open(t)) })
 	t.Run("BankEntries", func(t *testing.T) { testBankEntries(t, open(t)) })
 	t.Run("BankChangesConcurrent", func(t *testing.T) { testBankChangesConcurrent(t, open(t)) })
+	t.Run("WorkbenchQueue", func(t *testing.T) { testWorkbenchQueue(t, open(t)) })
+	t.Run("WorkbenchClaimConcurrent", func(t *testing.T) { testWorkbenchClaimConcurrent(t, open(t)) })
+	t.Run("WorkbenchAssess", func(t *testing.T) { testWorkbenchAssess(t, open(t)) })
+	t.Run("WorkbenchWellbeing", func(t *testing.T) { testWorkbenchWellbeing(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {

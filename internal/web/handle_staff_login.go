@@ -1,7 +1,13 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
@@ -12,27 +18,48 @@ import (
 // login takes as long for a missing user as for a wrong password.
 var dummyHash, _ = auth.HashPassword("not a password, only for timing", auth.DefaultArgon2)
 
+// pendingCookie carries a sign-in between the password and the code: the
+// user's ID and a deadline, signed with the server's secret and bound to
+// the password hash (a password change voids it). It grants nothing but
+// the right to type a code, and every wrong code counts towards lockout.
+const (
+	pendingCookie = "vigil_login"
+	pendingTTL    = 5 * time.Minute
+)
+
+const (
+	msgWrongPassword = "Wrong name or password."
+	msgWrongCode     = "Wrong or already used code."
+	msgLocked        = "Too many failed sign-ins: this account is locked for a while. Try again later, or ask an administrator."
+	msgExpired       = "The form has expired. Reload the page and try again."
+)
+
 // handleStaffLoginForm shows the staff login page.
 func (s *Server) handleStaffLoginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "staff_login", s.newStaffPage(w, r, nil))
 }
 
-// handleStaffLogin checks a name and password and starts a session.
+func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, status int, tmpl, msg string) {
+	p := s.newStaffPage(w, r, nil)
+	p.Error = msg
+	s.render(w, r, status, tmpl, p)
+}
+
+// handleStaffLogin checks a name and password. A user with a second factor
+// is then asked for a code; one without signs in (and is sent to enrolment
+// if the role needs one).
 func (s *Server) handleStaffLogin(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 8<<10); err != nil || !s.checkCSRF(r) {
-		p := s.newStaffPage(w, r, nil)
-		p.Error = "The form has expired. Reload the page and try again."
-		s.render(w, r, http.StatusForbidden, "staff_login", p)
+		s.loginRefused(w, r, http.StatusForbidden, "staff_login", msgExpired)
 		return
 	}
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
 	if !s.formLimit.allow("login:" + clientKey(r)) {
-		p := s.newStaffPage(w, r, nil)
-		p.Error = "Too many attempts. Wait a few minutes."
-		s.render(w, r, http.StatusTooManyRequests, "staff_login", p)
+		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", "Too many attempts. Wait a few minutes.")
 		return
 	}
-	u, err := s.cfg.Users.FindUserByName(r.Context(), name)
+	ctx := r.Context()
+	u, err := s.cfg.Users.FindUserByName(ctx, name)
 	hash := dummyHash
 	if err == nil {
 		hash = u.PasswordHash
@@ -40,26 +67,127 @@ func (s *Server) handleStaffLogin(w http.ResponseWriter, r *http.Request) {
 		s.logger.Error("login", "err", err)
 	}
 	ok, _ := auth.VerifyPassword(password, hash)
-	if err != nil || !ok || u.Disabled {
-		s.logger.Info("login refused", "user", name)
-		p := s.newStaffPage(w, r, nil)
-		p.Error = "Wrong name or password."
-		s.render(w, r, http.StatusUnauthorized, "staff_login", p)
+	now := s.cfg.Now()
+	switch {
+	case err != nil:
+		_ = s.auditAs(ctx, nil, "login.failed", "", map[string]any{"name": truncate(name, 64), "reason": "unknown user"})
+		s.loginRefused(w, r, http.StatusUnauthorized, "staff_login", msgWrongPassword)
+		return
+	case now.Before(u.LockedUntil):
+		// Refused even with the right password, or the lock would only
+		// slow guessing down instead of stopping it.
+		_ = s.auditAs(ctx, u, "login.failed", userObject(u), map[string]any{"reason": "locked"})
+		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", msgLocked)
+		return
+	case !ok || u.Disabled:
+		reason := "password"
+		if ok {
+			reason = "disabled"
+		}
+		s.loginFailed(w, r, u, reason, "staff_login", msgWrongPassword)
 		return
 	}
+	if u.HasTOTP() {
+		s.setPendingCookie(w, u, now)
+		s.render(w, r, http.StatusOK, "staff_login_code", s.newStaffPage(w, r, nil))
+		return
+	}
+	next := "/staff/"
+	if u.Role.NeedsTOTP() {
+		next = "/staff/enrol"
+	}
+	s.startSession(w, r, u, false, next)
+}
+
+// handleStaffLoginCode checks the second factor of a pending sign-in.
+func (s *Server) handleStaffLoginCode(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
+		s.loginRefused(w, r, http.StatusForbidden, "staff_login", msgExpired)
+		return
+	}
+	if !s.formLimit.allow("login:" + clientKey(r)) {
+		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login_code", "Too many attempts. Wait a few minutes.")
+		return
+	}
+	ctx := r.Context()
+	now := s.cfg.Now()
+	u := s.pendingUser(r, now)
+	switch {
+	case u == nil || u.Disabled || !u.HasTOTP():
+		s.clearPendingCookie(w)
+		s.loginRefused(w, r, http.StatusUnauthorized, "staff_login", "The sign-in has expired. Start again.")
+		return
+	case now.Before(u.LockedUntil):
+		s.clearPendingCookie(w)
+		_ = s.auditAs(ctx, u, "login.failed", userObject(u), map[string]any{"reason": "locked"})
+		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", msgLocked)
+		return
+	}
+	step, ok := auth.VerifyTOTP(u.TOTPSecret, r.PostFormValue("code"), now, u.TOTPLastStep)
+	if ok {
+		// The store has the last word on replays: another server may have
+		// taken the same code a moment ago.
+		if err := s.cfg.Users.UseTOTPStep(ctx, u.ID, step); err != nil {
+			if vigil.ErrorCode(err) != vigil.ECONFLICT {
+				s.logger.Error("login code", "err", err)
+			}
+			ok = false
+		}
+	}
+	if !ok {
+		s.loginFailed(w, r, u, "code", "staff_login_code", msgWrongCode)
+		return
+	}
+	s.clearPendingCookie(w)
+	s.startSession(w, r, u, true, "/staff/")
+}
+
+// loginFailed counts a failure against the account, locking it after too
+// many, and says so.
+func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, u *vigil.User, reason, tmpl, msg string) {
+	ctx := r.Context()
+	detail := map[string]any{"reason": reason}
+	status := http.StatusUnauthorized
+	if u2, err := s.cfg.Users.RecordLoginFailure(ctx, u.ID, s.cfg.Now(), s.cfg.Accounts.lockFor); err != nil {
+		s.logger.Error("login failure", "err", err)
+	} else {
+		detail["failures"] = u2.FailedLogins
+		if !u2.LockedUntil.IsZero() && s.cfg.Now().Before(u2.LockedUntil) {
+			detail["locked_until"] = u2.LockedUntil.UTC().Format(time.RFC3339)
+			tmpl, msg, status = "staff_login", msgLocked, http.StatusTooManyRequests
+			s.clearPendingCookie(w)
+		}
+	}
+	s.logger.Info("login refused", "user", u.Name, "reason", reason)
+	_ = s.auditAs(ctx, u, "login.failed", userObject(u), detail)
+	s.loginRefused(w, r, status, tmpl, msg)
+}
+
+// startSession opens a session, records the sign-in, sets the cookie and
+// goes on to next. A sign-in that cannot be audited does not happen.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *vigil.User, twoFactor bool, next string) {
+	ctx := r.Context()
 	tok := auth.NewToken()
 	now := s.cfg.Now()
 	sess := &vigil.Session{TokenHash: auth.HashToken(tok), UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		ExpiresAt: now.Add(s.cfg.SessionMax)}
-	if err := s.cfg.Users.CreateSession(r.Context(), sess); err != nil {
+		ExpiresAt: now.Add(s.cfg.SessionMax), TwoFactor: twoFactor}
+	if err := s.cfg.Users.RecordLoginSuccess(ctx, u.ID); err != nil {
+		s.logger.Error("login", "err", err)
+	}
+	if err := s.cfg.Users.CreateSession(ctx, sess); err != nil {
 		s.logger.Error("login", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	s.logger.Info("login", "user", u.Name, "role", u.Role)
+	if err := s.auditAs(ctx, u, "login", userObject(u), map[string]any{"two_factor": twoFactor}); err != nil {
+		_ = s.cfg.Users.DeleteSession(ctx, sess.TokenHash)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	s.logger.Info("login", "user", u.Name, "role", u.Role, "two_factor", twoFactor)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/staff/", HttpOnly: true,
 		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode, Expires: sess.ExpiresAt.Add(time.Minute)})
-	http.Redirect(w, r, "/staff/", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // handleStaffLogout ends the session.
@@ -68,12 +196,70 @@ func (s *Server) handleStaffLogout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the form has expired", http.StatusForbidden)
 		return
 	}
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		if err := s.cfg.Users.DeleteSession(r.Context(), auth.HashToken(c.Value)); err != nil {
+	_ = s.audit(r, "logout", userObject(userFrom(r.Context())), nil)
+	if sess := sessionFrom(r.Context()); sess != nil {
+		if err := s.cfg.Users.DeleteSession(r.Context(), sess.TokenHash); err != nil {
 			s.logger.Error("logout", "err", err)
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/staff/", MaxAge: -1, HttpOnly: true,
 		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
+}
+
+func (s *Server) pendingMAC(payload, passwordHash string) string {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write([]byte("login:" + payload + ":" + passwordHash))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) setPendingCookie(w http.ResponseWriter, u *vigil.User, now time.Time) {
+	payload := fmt.Sprintf("%d.%d", u.ID, now.Add(pendingTTL).Unix())
+	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: payload + "." + s.pendingMAC(payload, u.PasswordHash),
+		Path: "/staff/login", HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode,
+		MaxAge: int(pendingTTL / time.Second)})
+}
+
+func (s *Server) clearPendingCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: "", Path: "/staff/login", MaxAge: -1, HttpOnly: true,
+		Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+// pendingUser returns the user of a valid, unexpired pending sign-in.
+func (s *Server) pendingUser(r *http.Request, now time.Time) *vigil.User {
+	c, err := r.Cookie(pendingCookie)
+	if err != nil {
+		return nil
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	id, err1 := strconv.ParseInt(parts[0], 10, 64)
+	deadline, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || now.Unix() > deadline {
+		return nil
+	}
+	u, err := s.cfg.Users.FindUserByID(r.Context(), id)
+	if err != nil {
+		return nil
+	}
+	if !hmac.Equal([]byte(parts[2]), []byte(s.pendingMAC(parts[0]+"."+parts[1], u.PasswordHash))) {
+		return nil
+	}
+	return u
+}
+
+func userObject(u *vigil.User) string {
+	if u == nil {
+		return ""
+	}
+	return "user:" + strconv.FormatInt(u.ID, 10)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }

@@ -22,6 +22,7 @@ type env struct {
 	t   *testing.T
 	db  *store.DB
 	srv *httptest.Server
+	web *web.Server
 }
 
 func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
@@ -30,6 +31,7 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 		Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret:   []byte("0123456789abcdef0123456789abcdef"),
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
+		Accounts: web.AccountsConfig{Audit: db},
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -40,7 +42,7 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 	}
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	return &env{t: t, db: db, srv: srv}
+	return &env{t: t, db: db, srv: srv, web: s}
 }
 
 // browser is a client with a cookie jar that does not follow redirects.
@@ -109,15 +111,51 @@ func (e *env) apiKey(name string) string {
 	return key
 }
 
-func (e *env) addUser(name string, role vigil.Role, password string) {
+// testTOTPSecret is the second factor addUser enrols for every user; login
+// computes its codes.
+const testTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// addUser creates a user with testTOTPSecret enrolled and returns its ID.
+func (e *env) addUser(name string, role vigil.Role, password string) int64 {
+	e.t.Helper()
+	return e.createUser(name, role, password, testTOTPSecret)
+}
+
+// addUserWithoutTOTP creates a user who has not enrolled a second factor.
+func (e *env) addUserWithoutTOTP(name string, role vigil.Role, password string) int64 {
+	e.t.Helper()
+	return e.createUser(name, role, password, "")
+}
+
+func (e *env) createUser(name string, role vigil.Role, password, secret string) int64 {
 	e.t.Helper()
 	h, err := auth.HashPassword(password, auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.db.CreateUser(context.Background(), &vigil.User{Name: name, Role: role, PasswordHash: h}); err != nil {
+	u := &vigil.User{Name: name, Role: role, PasswordHash: h, TOTPSecret: secret}
+	if err := e.db.CreateUser(context.Background(), u); err != nil {
 		e.t.Fatal(err)
 	}
+	return u.ID
 }
 
-var _ = time.Second
+// totpCode returns the current code of testTOTPSecret, after clearing the
+// user's replay guard so that a test may sign one user in many times
+// within 30 seconds.
+func (e *env) totpCode(name string) string {
+	e.t.Helper()
+	ctx := context.Background()
+	err := e.db.Driver().WithTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE users SET totp_last_step = 0 WHERE name = $1`, name)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	code, err := auth.TOTPCode(testTOTPSecret, auth.TOTPStep(time.Now()))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return code
+}

@@ -60,6 +60,8 @@ type Server struct {
 	formLimit *limiter
 	apiLimit  *limiter
 	handler   http.Handler
+	// staffRoutes lists every route registered with staffRoute.
+	staffRoutes []StaffRoute
 }
 
 // New checks the configuration, parses templates and translations, and
@@ -117,11 +119,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/reports", s.apiAuth(s.handleAPIReportCreate))
 	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus))
 
-	mux.Handle("GET /staff/login", public(s.handleStaffLoginForm))
-	mux.Handle("POST /staff/login", public(s.handleStaffLogin))
-	mux.Handle("POST /staff/logout", s.staff(s.handleStaffLogout))
-	mux.Handle("GET /staff/{$}", s.staff(s.handleStaffHome))
-	mux.Handle("GET /staff/jobs", s.staff(s.handleStaffJobs, vigil.RoleAdmin, vigil.RoleSupervisor))
+	// Staff routes register through s.staffRoute, which puts them behind
+	// the staff gate and into the access-control test.
+	s.staffRoute(mux, "GET /staff/{$}", s.handleStaffHome)
+	s.staffRoute(mux, "GET /staff/jobs", s.handleStaffJobs, vigil.RoleAdmin, vigil.RoleSupervisor)
 	s.accountRoutes(mux)
 	s.workbenchRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))

@@ -12,49 +12,108 @@ import (
 const sessionCookie = "vigil_session"
 
 type userCtxKey struct{}
+type sessionCtxKey struct{}
+
+// StaffRoute is one staff route as registered with staffRoute: the
+// access-control test walks every one of them with every role.
+type StaffRoute struct {
+	Pattern string // "METHOD /staff/…"
+	// Roles may use the route; empty means every signed-in staff member.
+	Roles []vigil.Role
+	// BeforeTOTP routes (enrolment, sign-out) are open to a user who still
+	// has to enrol a second factor; all others are not.
+	BeforeTOTP bool
+}
+
+// staffRoute registers a staff page or action behind the staff gate (see
+// staff) and records it for the access-control test. Every route under
+// /staff/ except the login form goes through here.
+func (s *Server) staffRoute(mux *http.ServeMux, pattern string, h http.HandlerFunc, roles ...vigil.Role) {
+	s.addStaffRoute(mux, StaffRoute{Pattern: pattern, Roles: roles}, h)
+}
+
+func (s *Server) addStaffRoute(mux *http.ServeMux, rt StaffRoute, h http.HandlerFunc) {
+	s.staffRoutes = append(s.staffRoutes, rt)
+	mux.Handle(rt.Pattern, s.gate(h, rt.BeforeTOTP, rt.Roles...))
+}
 
 // staff admits signed-in staff with one of the given roles (any role when
-// none is given). An anonymous page request is sent to the login page and
-// any other anonymous request gets 401; a signed-in user without the role
-// gets 403. Nothing of the page is ever served first.
+// none is given). Prefer staffRoute, which also records the route.
 func (s *Server) staff(next http.HandlerFunc, roles ...vigil.Role) http.Handler {
+	return s.gate(next, false, roles...)
+}
+
+// Refusal texts of the gate; the access-control test tells the gate's
+// refusals from a handler's own by them.
+const (
+	refusedSignIn = "sign in first"
+	refusedRole   = "your role may not do this"
+	refusedTOTP   = "set up two-factor authentication first"
+)
+
+// gate admits signed-in staff with one of the roles. An anonymous page
+// request is sent to the login page and any other anonymous request gets
+// 401; a user who must use a second factor and has not enrolled one is sent
+// to enrolment (403 for anything but a page); a signed-in user without the
+// role gets 403. Nothing of the page is ever served first.
+func (s *Server) gate(next http.HandlerFunc, beforeTOTP bool, roles ...vigil.Role) http.Handler {
 	return noStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := s.sessionUser(r)
+		u, sess := s.sessionUser(r)
+		get := r.Method == http.MethodGet || r.Method == http.MethodHead
 		switch {
-		case u == nil && r.Method == http.MethodGet:
+		case u == nil && get:
 			http.Redirect(w, r, "/staff/login", http.StatusSeeOther)
 		case u == nil:
-			http.Error(w, "sign in first", http.StatusUnauthorized)
+			http.Error(w, refusedSignIn, http.StatusUnauthorized)
+		case !sess.TwoFactor && (u.Role.NeedsTOTP() || u.HasTOTP()) && !beforeTOTP:
+			if get {
+				http.Redirect(w, r, "/staff/enrol", http.StatusSeeOther)
+				return
+			}
+			http.Error(w, refusedTOTP, http.StatusForbidden)
 		case len(roles) > 0 && !slices.Contains(roles, u.Role):
-			http.Error(w, "your role may not do this", http.StatusForbidden)
+			http.Error(w, refusedRole, http.StatusForbidden)
 		default:
-			next(w, r.WithContext(context.WithValue(r.Context(), userCtxKey{}, u)))
+			ctx := context.WithValue(r.Context(), userCtxKey{}, u)
+			ctx = context.WithValue(ctx, sessionCtxKey{}, sess)
+			next(w, r.WithContext(ctx))
 		}
 	}))
 }
 
-func (s *Server) sessionUser(r *http.Request) *vigil.User {
+// sessionUser returns the signed-in user and their session, or nils. A
+// session whose user has enrolled a second factor since it was opened
+// without one (on another device) counts as signed out.
+func (s *Server) sessionUser(r *http.Request) (*vigil.User, *vigil.Session) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
-		return nil
+		return nil, nil
 	}
 	sess, err := s.cfg.Users.FindSession(r.Context(), auth.HashToken(c.Value), s.cfg.Now(), s.cfg.SessionIdle)
 	if err != nil {
 		if !vigil.IsNotFound(err) {
 			s.logger.Error("session look-up", "err", err)
 		}
-		return nil
+		return nil, nil
 	}
 	u, err := s.cfg.Users.FindUserByID(r.Context(), sess.UserID)
 	if err != nil || u.Disabled {
-		return nil
+		return nil, nil
 	}
-	return u
+	if !sess.TwoFactor && u.HasTOTP() {
+		return nil, nil
+	}
+	return u, sess
 }
 
 func userFrom(ctx context.Context) *vigil.User {
 	u, _ := ctx.Value(userCtxKey{}).(*vigil.User)
 	return u
+}
+
+func sessionFrom(ctx context.Context) *vigil.Session {
+	sess, _ := ctx.Value(sessionCtxKey{}).(*vigil.Session)
+	return sess
 }
 
 // staffPage is what every staff template gets.

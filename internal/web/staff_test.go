@@ -10,13 +10,18 @@ import (
 	"github.com/vigil-hotline/vigil/internal/storetest"
 )
 
+// login signs a user in with password and, when the sign-in asks for one,
+// a code of testTOTPSecret (see addUser), and returns the signed-in client.
 func (e *env) login(name, password string) *http.Client {
 	e.t.Helper()
 	c := e.browser()
 	tok := e.formToken(c, "/staff/login")
-	resp, _ := e.postForm(c, "/staff/login", url.Values{"csrf": {tok}, "name": {name}, "password": {password}})
+	resp, body := e.postForm(c, "/staff/login", url.Values{"csrf": {tok}, "name": {name}, "password": {password}})
+	if resp.StatusCode == http.StatusOK && strings.Contains(body, `action="/staff/login/code"`) {
+		resp, _ = e.postForm(c, "/staff/login/code", url.Values{"csrf": {tok}, "code": {e.totpCode(name)}})
+	}
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/staff/" {
-		e.t.Fatalf("login %s: %d", name, resp.StatusCode)
+		e.t.Fatalf("login %s: %d %s", name, resp.StatusCode, resp.Header.Get("Location"))
 	}
 	return c
 }

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDemoCheck runs `vigil demo --check` as a newcomer would: known
+// pictures classified without an analyst, unknown ones queued, re-encoded
+// copies recognised by PDQ, the metadata redirect refused, and the whole
+// takedown path closing a case as removed.
+func TestDemoCheck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, vigilBin, "demo", "--check", "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("vigil demo --check: %v\n%s", err, out)
+	}
+	for _, want := range []string{"demo check passed", "recognised by PDQ at distance", "queued for assessment",
+		"cloud metadata", "removed", "notice to"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}

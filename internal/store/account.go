@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// UpdateUser changes an account and ends its sessions, in one transaction.
+func (db *DB) UpdateUser(ctx context.Context, id int64, up vigil.UserUpdate) (*vigil.User, error) {
+	if up.Role != nil {
+		if _, err := vigil.ParseRole(string(*up.Role)); err != nil {
+			return nil, err
+		}
+	}
+	if up.PasswordHash != nil && *up.PasswordHash == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "user has no password")
+	}
+	var u *vigil.User
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		if err != nil {
+			return notFound(err, "no user %d", id)
+		}
+		if up.Role != nil {
+			u.Role = *up.Role
+		}
+		if up.Disabled != nil {
+			u.Disabled = *up.Disabled
+		}
+		if up.PasswordHash != nil {
+			u.PasswordHash = *up.PasswordHash
+			// A new password also lifts a lock: the admin who set it
+			// has vouched for the person.
+			u.FailedLogins, u.LockedUntil = 0, time.Time{}
+		}
+		if up.ResetTOTP {
+			u.TOTPSecret, u.TOTPPending, u.TOTPLastStep = "", "", 0
+		}
+		var locked *time.Time
+		if !u.LockedUntil.IsZero() {
+			locked = &u.LockedUntil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, disabled = $3, password_hash = $4,
+			totp_secret = $5, totp_pending = $6, totp_last_step = $7, failed_logins = $8, locked_until = $9
+			WHERE id = $1`, id, string(u.Role), u.Disabled, u.PasswordHash,
+			u.TOTPSecret, u.TOTPPending, u.TOTPLastStep, u.FailedLogins, locked); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "update user")
+	}
+	return u, nil
+}
+
+// execOne runs a one-row update and reports a missing row as notFoundErr.
+func (db *DB) execOne(ctx context.Context, what string, notFoundErr error, query string, args ...any) error {
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, query, args...)
+		if err == nil && n == 0 {
+			return notFoundErr
+		}
+		return err
+	}), what)
+}
+
+// SetTOTPPending stores the secret being enrolled.
+func (db *DB) SetTOTPPending(ctx context.Context, id int64, secret string) error {
+	return db.execOne(ctx, "set pending totp", vigil.Errorf(vigil.ENOTFOUND, "no user %d", id),
+		`UPDATE users SET totp_pending = $2 WHERE id = $1`, id, secret)
+}
+
+// ConfirmTOTP turns the pending secret into the second factor, only if it
+// is still the one the user confirmed a code of.
+func (db *DB) ConfirmTOTP(ctx context.Context, id int64, secret string, step int64) error {
+	return db.execOne(ctx, "confirm totp", vigil.Errorf(vigil.ECONFLICT, "enrolment was restarted; scan the new code"),
+		`UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = $3
+		WHERE id = $1 AND totp_pending = $2 AND totp_pending <> ''`, id, secret, step)
+}
+
+// UseTOTPStep moves the replay guard forward; the condition makes two
+// servers that accept the same code at the same moment agree on one.
+func (db *DB) UseTOTPStep(ctx context.Context, id int64, step int64) error {
+	return db.execOne(ctx, "use totp step", vigil.Errorf(vigil.ECONFLICT, "this code was used already"),
+		`UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, id, step)
+}
+
+// RecordLoginFailure counts a failure and sets the lock in one
+// transaction, so that concurrent failures on several servers all count.
+func (db *DB) RecordLoginFailure(ctx context.Context, id int64, now time.Time, lock func(failures int) time.Duration) (*vigil.User, error) {
+	var u *vigil.User
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1
+			RETURNING failed_logins`, id).Scan(&n); err != nil {
+			return notFound(err, "no user %d", id)
+		}
+		if d := lock(n); d > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE users SET locked_until = $2 WHERE id = $1`, id, now.Add(d)); err != nil {
+				return err
+			}
+		}
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err, "record login failure")
+	}
+	return u, nil
+}
+
+// RecordLoginSuccess clears the failure count and any lock.
+func (db *DB) RecordLoginSuccess(ctx context.Context, id int64) error {
+	return db.execOne(ctx, "record login success", vigil.Errorf(vigil.ENOTFOUND, "no user %d", id),
+		`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, id)
+}
+
+// SetSessionTwoFactor marks a session as confirmed with a second factor.
+func (db *DB) SetSessionTwoFactor(ctx context.Context, tokenHash []byte) error {
+	return db.execOne(ctx, "set session two-factor", vigil.Errorf(vigil.ENOTFOUND, "no such session"),
+		`UPDATE sessions SET two_factor = $2 WHERE token_hash = $1`, tokenHash, true)
+}
+
+// DeleteUserSessions ends every session of a user.
+func (db *DB) DeleteUserSessions(ctx context.Context, id int64) error {
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
+		return err
+	}), "delete user sessions")
+}
