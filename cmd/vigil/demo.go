@@ -101,7 +101,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		defer cancel()
 		_ = stop(sctx)
 	}()
-	srv, err := newWebServer(env, cfg, db)
+	srv, err := newWebServer(env, cfg, wc, db)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 			_ = stop(sctx)
 		}()
 	}
-	srv, err := newWebServer(env, cfg, db)
+	srv, err := newWebServer(env, cfg, wc, db)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serveHTTP(ctx, env, ln, srv)
 }
 
-func newWebServer(env *Env, cfg *config, db *store.DB) (*web.Server, error) {
+func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB) (*web.Server, error) {
 	secret, err := loadSecret(env, cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
@@ -69,7 +69,7 @@ func newWebServer(env *Env, cfg *config, db *store.DB) (*web.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	workbench, err := workbenchConfig(env, cfg, db)
+	workbench, err := workbenchConfig(env, cfg, wc, db)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,7 @@ func newWebServer(env *Env, cfg *config, db *store.DB) (*web.Server, error) {
 		Secret: secret, SecureCookies: cfg.SecureCookies,
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
 		Accounts: accounts, Workbench: workbench,
+		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
 	})
 }
 

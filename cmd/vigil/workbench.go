@@ -11,14 +11,14 @@ import (
 )
 
 // workbenchConfig builds the web server's workbench configuration. The
-// media vault is opened as the crawler opens it (VIGIL_BLOB_DIR and
-// VIGIL_MEDIA_KEY_FILE, else inside the data folder).
+// media vault is opened as the crawler opens it (--blob-dir and
+// --media-key-file, else inside the data folder).
 //
 //	VIGIL_WORKBENCH_BUDGET        daily time with media on screen (default 2h)
 //	VIGIL_WORKBENCH_SEVERITIES    severity categories, comma-separated (default A,B,C)
 //	VIGIL_WORKBENCH_SECOND_ANALYST  "true": analysts may confirm each other's assessments
-func workbenchConfig(env *Env, cfg *config, db *store.DB) (web.WorkbenchConfig, error) {
-	vault, err := openVault(cfg, &workerConfig{BlobDir: env.Getenv("VIGIL_BLOB_DIR"), KeyFile: env.Getenv("VIGIL_MEDIA_KEY_FILE")})
+func workbenchConfig(env *Env, cfg *config, workers *workerConfig, db *store.DB) (web.WorkbenchConfig, error) {
+	vault, err := openVault(cfg, workers)
 	if err != nil {
 		return web.WorkbenchConfig{}, fmt.Errorf("media vault: %w", err)
 	}

@@ -37,6 +37,34 @@ func (db *DB) OpenTakedown(ctx context.Context, urlID int64, classification stri
 	return wrap(db.write(ctx, func(tx Tx) error { return db.openTakedown(ctx, tx, urlID, classification) }), "open takedown")
 }
 
+// openTakedownsForMedia opens the takedown path for every reported URL
+// whose crawl showed a media item.
+func (db *DB) openTakedownsForMedia(ctx context.Context, tx Tx, mediaID int64, class string) error {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT reported_url_id FROM media_sightings WHERE media_id = $1`, mediaID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := db.openTakedown(ctx, tx, id, class); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (db *DB) openTakedown(ctx context.Context, tx Tx, urlID int64, class string) error {
 	var url string
 	var firstSeen time.Time

@@ -350,7 +350,15 @@ func (db *DB) ConfirmAssessment(ctx context.Context, id, confirmerID int64, conf
 			_, err := tx.Exec(ctx, `UPDATE media SET queued_at = $2 WHERE id = $1 AND status = 'unknown'`, a.MediaID, now)
 			return err
 		}
-		return db.learn(ctx, tx, a, now)
+		if err := db.learn(ctx, tx, a, now); err != nil {
+			return err
+		}
+		if !a.Verdict.Illegal() {
+			return nil
+		}
+		// Confirmed by a second person: the cases that showed the item
+		// start on the takedown path.
+		return db.openTakedownsForMedia(ctx, tx, a.MediaID, a.BankClassification())
 	})
 	if err != nil {
 		return nil, wrap(err, "confirm assessment")

@@ -32,6 +32,7 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 		Secret:   []byte("0123456789abcdef0123456789abcdef"),
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
 		Accounts: web.AccountsConfig{Audit: db},
+		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
 	}
 	for _, m := range mod {
 		m(&cfg)

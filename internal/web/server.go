@@ -40,6 +40,8 @@ type Config struct {
 	// Accounts and Workbench configure the staff side (issue 6).
 	Accounts  AccountsConfig
 	Workbench WorkbenchConfig
+	// Takedown serves the statistics and the takedown views (issue 7).
+	Takedown TakedownConfig
 
 	Now func() time.Time
 }
@@ -125,6 +127,7 @@ func (s *Server) routes() http.Handler {
 	s.staffRoute(mux, "GET /staff/jobs", s.handleStaffJobs, vigil.RoleAdmin, vigil.RoleSupervisor)
 	s.accountRoutes(mux)
 	s.workbenchRoutes(mux)
+	s.takedownRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before

@@ -1,0 +1,22 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// TakedownConfig configures the statistics API and the supervisors' view
+// of the takedown path.
+type TakedownConfig struct {
+	Stats     vigil.StatsService
+	Takedowns vigil.TakedownService
+}
+
+func (s *Server) takedownRoutes(mux *http.ServeMux) {
+	if s.cfg.Takedown.Stats == nil || s.cfg.Takedown.Takedowns == nil {
+		return
+	}
+	mux.Handle("GET /api/v1/stats", s.apiAuth(s.handleAPIStats))
+	s.staffRoute(mux, "GET /staff/takedowns", s.handleTakedowns, vigil.RoleAdmin, vigil.RoleSupervisor, vigil.RoleAuditor)
+}
