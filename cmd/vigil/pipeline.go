@@ -101,14 +101,9 @@ func openVault(cfg *config, wc *workerConfig) (*blob.Vault, error) {
 func (wc *workerConfig) fetcherConfig(env *Env) (crawl.Config, error) {
 	c := crawl.Config{UserAgent: wc.UserAgent, MaxBytes: wc.MaxBytes, PerHost: 2, Logger: env.Logger}
 	if len(wc.Resolve) > 0 {
-		r := staticResolver{}
-		for _, kv := range wc.Resolve {
-			host, ip, ok := strings.Cut(kv, "=")
-			addr, err := netip.ParseAddr(ip)
-			if !ok || err != nil {
-				return c, fmt.Errorf("--crawl-resolve %q: want HOST=IP", kv)
-			}
-			r[strings.ToLower(host)] = append(r[strings.ToLower(host)], addr)
+		r, err := parseResolve("--crawl-resolve", wc.Resolve)
+		if err != nil {
+			return c, err
 		}
 		c.Resolver = r
 	}
@@ -124,6 +119,20 @@ func (wc *workerConfig) fetcherConfig(env *Env) (crawl.Config, error) {
 		c.Policy.AllowAddrs = append(c.Policy.AllowAddrs, ap)
 	}
 	return c, nil
+}
+
+// parseResolve reads HOST=IP pairs into a staticResolver.
+func parseResolve(flagName string, pairs []string) (staticResolver, error) {
+	r := staticResolver{}
+	for _, kv := range pairs {
+		host, ip, ok := strings.Cut(kv, "=")
+		addr, err := netip.ParseAddr(ip)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("%s %q: want HOST=IP", flagName, kv)
+		}
+		r[strings.ToLower(host)] = append(r[strings.ToLower(host)], addr)
+	}
+	return r, nil
 }
 
 // staticResolver answers from a fixed table, then from the system.

@@ -30,6 +30,9 @@ type takedownConfig struct {
 	CaseRefPrefix string
 	FirstRecheck  time.Duration
 	RecheckEvery  time.Duration
+	// TraceResolve fixes names for the tracer (tests only), as
+	// --crawl-resolve does for the crawler.
+	TraceResolve multiFlag
 
 	// Set in code by the demo and tests.
 	traceDeps   trace.Deps
@@ -49,6 +52,7 @@ func takedownFlags(fs *flag.FlagSet, env *Env) *takedownConfig {
 	fs.StringVar(&c.CaseRefPrefix, "case-prefix", envOr(env, "VIGIL_CASE_PREFIX", "VIGIL-"), "prefix of case references [VIGIL_CASE_PREFIX]")
 	fs.DurationVar(&c.FirstRecheck, "recheck-first", 24*time.Hour, "how long after the notices a URL is first checked again")
 	fs.DurationVar(&c.RecheckEvery, "recheck-every", 24*time.Hour, "how often a URL still up is checked again")
+	fs.Var(&c.TraceResolve, "trace-resolve", "HOST=IP: the tracer resolves HOST to IP (tests only; repeatable)")
 	return c
 }
 
@@ -67,6 +71,13 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 	}
 	deps := tc.traceDeps
 	deps.Logger = env.Logger
+	if len(tc.TraceResolve) > 0 {
+		r, err := parseResolve("--trace-resolve", tc.TraceResolve)
+		if err != nil {
+			return nil, err
+		}
+		deps.Resolver = r
+	}
 	tracer, err := trace.New(tcfg, deps)
 	if err != nil {
 		return nil, fmt.Errorf("tracer: %w", err)

@@ -93,7 +93,7 @@ func Start(dir string, sim *simnet.Net, opts Options) (*World, error) {
 		w.RDAP.AddDomain(host, "Example Registrar", "abuse@registrar.invalid")
 	}
 	w.Trace = trace.Config{CountryDB: countryDB, ASNDB: asnDB, RDAP: w.RDAP.Bootstrap(), CDNs: []trace.CDN{}}
-	rules, err := route.Parse(rulesJSON(opts))
+	rules, err := route.Parse(RulesJSON(opts))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("simworld: rules: %w", err)
@@ -106,7 +106,14 @@ func Start(dir string, sim *simnet.Net, opts Options) (*World, error) {
 	return w, nil
 }
 
-func rulesJSON(o Options) []byte {
+// RulesJSON is the world's routing configuration, schedule compressed.
+func RulesJSON(o Options) []byte {
+	if o.RenoticeInterval == 0 {
+		o.RenoticeInterval = time.Second
+	}
+	if o.EscalateAfter == 0 {
+		o.EscalateAfter = 2
+	}
 	b, _ := json.Marshal(map[string]any{
 		"home_country": "BE", "time_zone": "UTC", "simulation": true,
 		"defaults": map[string]any{"deadline": "1 working day", "include_media": false},

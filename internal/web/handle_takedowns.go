@@ -76,5 +76,3 @@ func (s *Server) handleTakedowns(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "staff_takedowns", s.newStaffPage(w, r, p))
 }
-
-
