@@ -74,20 +74,23 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 
 // openVault opens the encrypted media store. The key lives outside the
 // blob folder, so a copy of the blobs alone reveals nothing.
-func openVault(cfg *config, wc *workerConfig) (*blob.Vault, error) {
-	dir, keyFile := wc.BlobDir, wc.KeyFile
-	if dir == "" {
-		dir = filepath.Join(cfg.DataDir, "blobs")
-	}
+func openVault(env *Env, cfg *config, wc *workerConfig) (*blob.Vault, error) {
+	keyFile := wc.KeyFile
 	if keyFile == "" {
 		keyFile = filepath.Join(cfg.DataDir, "keys", "media.key")
 	}
-	absDir, _ := filepath.Abs(dir)
-	absKey, _ := filepath.Abs(keyFile)
-	if strings.HasPrefix(absKey, absDir+string(os.PathSeparator)) {
-		return nil, fmt.Errorf("the media key file must not be inside the blob folder")
+	if env.Getenv("VIGIL_S3_ENDPOINT") == "" {
+		dir := wc.BlobDir
+		if dir == "" {
+			dir = filepath.Join(cfg.DataDir, "blobs")
+		}
+		absDir, _ := filepath.Abs(dir)
+		absKey, _ := filepath.Abs(keyFile)
+		if strings.HasPrefix(absKey, absDir+string(os.PathSeparator)) {
+			return nil, fmt.Errorf("the media key file must not be inside the blob folder")
+		}
 	}
-	bs, err := blob.NewDir(dir)
+	bs, err := openBlobStore(env, cfg.DataDir, wc.BlobDir)
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +150,7 @@ func (r staticResolver) LookupNetIP(ctx context.Context, network, host string) (
 
 // startPipeline starts the crawl pipeline's workers in this process.
 func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB, m vigil.Matcher) (func(context.Context) error, error) {
-	vault, err := openVault(cfg, wc)
+	vault, err := openVault(env, cfg, wc)
 	if err != nil {
 		return nil, fmt.Errorf("media store: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 //	VIGIL_WORKBENCH_SEVERITIES    severity categories, comma-separated (default A,B,C)
 //	VIGIL_WORKBENCH_SECOND_ANALYST  "true": analysts may confirm each other's assessments
 func workbenchConfig(env *Env, cfg *config, workers *workerConfig, db *store.DB) (web.WorkbenchConfig, error) {
-	vault, err := openVault(cfg, workers)
+	vault, err := openVault(env, cfg, workers)
 	if err != nil {
 		return web.WorkbenchConfig{}, fmt.Errorf("media vault: %w", err)
 	}
