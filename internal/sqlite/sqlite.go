@@ -44,6 +44,10 @@ type Driver struct {
 	read   *sql.DB
 	river  *river.Client[*sql.Tx]
 	logger *slog.Logger
+	// Prepared statements, so that hot queries are parsed once: SQLite's
+	// parser is a good part of the cost of a short query.
+	writeStmts *stmtCache
+	readStmts  *stmtCache
 }
 
 // Open opens (creating if needed) the database. Call Migrate before use.
@@ -83,7 +87,8 @@ func Open(cfg Config) (*Driver, error) {
 		read.Close()
 		return nil, fmt.Errorf("sqlite: river client: %w", err)
 	}
-	return &Driver{write: write, read: read, river: client, logger: cfg.Logger}, nil
+	return &Driver{write: write, read: read, river: client, logger: cfg.Logger,
+		writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}, nil
 }
 
 func dsn(path string, pragmas []string, extra ...string) string {
@@ -124,7 +129,7 @@ func (d *Driver) DB() *sql.DB { return d.write }
 func (d *Driver) Dialect() string { return "sqlite" }
 
 // Reader implements store.Driver.
-func (d *Driver) Reader() store.Querier { return querier{d.read} }
+func (d *Driver) Reader() store.Querier { return querier{r: d.read, stmts: d.readStmts} }
 
 // WithTx implements store.Driver.
 func (d *Driver) WithTx(ctx context.Context, fn func(store.Tx) error) error {
@@ -132,11 +137,16 @@ func (d *Driver) WithTx(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(&txn{querier: querier{tx}, tx: tx, river: d.river}); err != nil {
+	t := &txn{querier: querier{r: tx, stmts: d.writeStmts, tx: tx}, tx: tx, river: d.river}
+	if err := fn(t); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	// Statements first seen in the transaction are prepared now that the
+	// single writer connection is free again.
+	d.writeStmts.prepareMissed(ctx)
+	return err
 }
 
 // ListJobs implements store.Driver.
@@ -172,6 +182,8 @@ func (d *Driver) IsUniqueViolation(err error) bool {
 
 // Close implements store.Driver.
 func (d *Driver) Close() error {
+	d.writeStmts.close()
+	d.readStmts.close()
 	return errors.Join(d.read.Close(), d.write.Close())
 }
 
@@ -184,10 +196,32 @@ type sqlRunner interface {
 // querier adapts database/sql to store.Querier, storing times as Unix
 // microseconds: they sort and compare as numbers, which SQLite's text
 // time formats do not reliably do.
-type querier struct{ r sqlRunner }
+type querier struct {
+	r     sqlRunner
+	stmts *stmtCache
+	tx    *sql.Tx // set inside a write transaction
+}
+
+// runner returns what runs query: a cached prepared statement when there
+// is one (bound to the transaction inside one), else the plain runner.
+// Queries without arguments (migrations) are never prepared: they may hold
+// several statements.
+func (q querier) runner(ctx context.Context, query string, nargs int) sqlRunner {
+	if nargs == 0 || q.stmts == nil {
+		return q.r
+	}
+	st := q.stmts.get(ctx, query, q.tx == nil)
+	if st == nil {
+		return q.r
+	}
+	if q.tx != nil {
+		st = q.tx.StmtContext(ctx, st)
+	}
+	return stmtRunner{st}
+}
 
 func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := q.r.ExecContext(ctx, query, convertArgs(args)...)
+	res, err := q.runner(ctx, query, len(args)).ExecContext(ctx, query, convertArgs(args)...)
 	if err != nil {
 		return 0, err
 	}
@@ -195,7 +229,7 @@ func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, er
 }
 
 func (q querier) Query(ctx context.Context, query string, args ...any) (store.Rows, error) {
-	rows, err := q.r.QueryContext(ctx, query, convertArgs(args)...)
+	rows, err := q.runner(ctx, query, len(args)).QueryContext(ctx, query, convertArgs(args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +237,7 @@ func (q querier) Query(ctx context.Context, query string, args ...any) (store.Ro
 }
 
 func (q querier) QueryRow(ctx context.Context, query string, args ...any) store.Row {
-	return timeRow{q.r.QueryRowContext(ctx, query, convertArgs(args)...)}
+	return timeRow{q.runner(ctx, query, len(args)).QueryRowContext(ctx, query, convertArgs(args)...)}
 }
 
 type txn struct {
