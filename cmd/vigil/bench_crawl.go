@@ -19,14 +19,14 @@ import (
 )
 
 type crawlBenchResult struct {
-	Store                    string  `json:"store"`
-	Images                   int     `json:"images"`
-	Pages                    int     `json:"pages"`
-	Width                    int     `json:"width"`
-	Height                   int     `json:"height"`
-	Seconds                  float64 `json:"seconds"`
-	PagesPerSecond           float64 `json:"pages_per_second"`
-	ImagesPerSecond          float64 `json:"images_per_second"`
+	Store           string  `json:"store"`
+	Images          int     `json:"images"`
+	Pages           int     `json:"pages"`
+	Width           int     `json:"width"`
+	Height          int     `json:"height"`
+	Seconds         float64 `json:"seconds"`
+	PagesPerSecond  float64 `json:"pages_per_second"`
+	ImagesPerSecond float64 `json:"images_per_second"`
 	// HashOnlyImagesPerSecond is hashing alone as `vigil bench hash`
 	// measures it: images per CPU-second on one goroutine, decode
 	// included. HashOnlyAllCoresPerSecond is the same work on every core,
