@@ -86,16 +86,11 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	pages := (*images+*perPage-1) / *perPage + 1
 	wc.resolver, wc.allow = sim.Resolver, sim.AllowAddrs()
 	wc.MaxPages, wc.MaxMedia = pages+10, *images+10
-	m, stopMatcher, err := newMatcher(ctx, quiet, db)
+	stop, err := startWorkers(ctx, quiet, cfg, wc, db)
 	if err != nil {
 		return err
 	}
-	defer stopMatcher()
-	stop, err := startPipeline(ctx, quiet, cfg, wc, db, m)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = stop(context.Background()) }()
+	defer stop()
 
 	progress("crawling %s…", sim.BenchURL())
 	if *cpuProfile != "" {

@@ -87,20 +87,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	tc.traceDeps, tc.traceConfig, tc.rules = trace.Deps{Resolver: world.Resolver}, &world.Trace, world.Rules
 	tc.SMTPAddr, tc.SMTPTLS, tc.SMTPFrom = world.Mail.Addr, "opportunistic", "Vigil demo hotline <"+simworld.SenderEmail+">"
 	tc.Hotline, tc.CaseRefPrefix, tc.FirstRecheck, tc.RecheckEvery = "Vigil demo hotline", "DEMO-", 2*time.Second, 2*time.Second
-	m, stopMatcher, err := newMatcher(ctx, env, db)
+	stop, err := startWorkers(ctx, env, cfg, wc, db)
 	if err != nil {
 		return err
 	}
-	defer stopMatcher()
-	stop, err := startPipeline(ctx, env, cfg, wc, db, m)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = stop(sctx)
-	}()
+	defer stop()
 	srv, err := newWebServer(env, cfg, wc, db)
 	if err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vigil-hotline/vigil/internal/conformance"
 )
 
 func hashTestEnv() (*Env, *bytes.Buffer, *bytes.Buffer) {
@@ -112,10 +114,7 @@ func TestHashCommandReferenceFormat(t *testing.T) {
 
 func TestHashCommandConformanceSample(t *testing.T) {
 	// The reference CLI's output for the bridge photo, from the README.
-	p := filepath.Join("..", "..", "..", "shared", "conformance", "pdq", "images", "bridge-mods", "aaa-orig.jpg")
-	if _, err := os.Stat(p); err != nil {
-		t.Skip("conformance corpus not present")
-	}
+	p := filepath.Join(conformance.PDQDir(t), "images", "bridge-mods", "aaa-orig.jpg")
 	env, out, _ := hashTestEnv()
 	if err := run(context.Background(), env, []string{"hash", "--format", "reference", p}); err != nil {
 		t.Fatal(err)

@@ -148,6 +148,26 @@ func (r staticResolver) LookupNetIP(ctx context.Context, network, host string) (
 	return netResolver.LookupNetIP(ctx, network, host)
 }
 
+// startWorkers starts the process's matcher and every background worker;
+// stop lets running jobs finish (30 s at most) and stops them.
+func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func(), err error) {
+	m, stopMatcher, err := newMatcher(ctx, env, db)
+	if err != nil {
+		return nil, err
+	}
+	stopPipeline, err := startPipeline(ctx, env, cfg, wc, db, m)
+	if err != nil {
+		stopMatcher()
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = stopPipeline(sctx)
+		stopMatcher()
+	}, nil
+}
+
 // startPipeline starts the crawl pipeline's workers in this process.
 func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB, m vigil.Matcher) (func(context.Context) error, error) {
 	vault, err := openVault(env, cfg, wc)

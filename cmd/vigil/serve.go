@@ -32,20 +32,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer db.Close()
 	if *withWorkers {
-		m, stopMatcher, err := newMatcher(ctx, env, db)
+		stop, err := startWorkers(ctx, env, cfg, wc, db)
 		if err != nil {
 			return err
 		}
-		defer stopMatcher()
-		stop, err := startPipeline(ctx, env, cfg, wc, db, m)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			_ = stop(sctx)
-		}()
+		defer stop()
 	}
 	srv, err := newWebServer(env, cfg, wc, db)
 	if err != nil {

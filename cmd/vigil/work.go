@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net"
-	"time"
 )
 
 var netResolver = net.DefaultResolver
@@ -22,19 +21,13 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	m, stopMatcher, err := newMatcher(ctx, env, db)
-	if err != nil {
-		return err
-	}
-	defer stopMatcher()
-	stop, err := startPipeline(ctx, env, cfg, wc, db, m)
+	stop, err := startWorkers(ctx, env, cfg, wc, db)
 	if err != nil {
 		return err
 	}
 	env.Logger.Info("vigil is working", "store", db.Driver().Dialect(), "fetchers", wc.Fetchers, "hashers", wc.Hashers)
 	<-ctx.Done()
 	env.Logger.Info("stopping workers")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	return stop(sctx)
+	stop()
+	return nil
 }

@@ -9,33 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-hotline/vigil/internal/conformance"
 	"github.com/vigil-hotline/vigil/internal/pdq"
 )
-
-// conformanceDir finds ../shared/conformance/pdq relative to the module
-// root, or skips the test when the corpus is not there.
-func conformanceDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "conformance", "pdq")
-	if _, err := os.Stat(c); err != nil {
-		t.Skipf("conformance corpus not present: %v", err)
-	}
-	return c
-}
 
 // readTSV returns the rows of a tab-separated file with a header line, each
 // as a map from column name to value.
@@ -114,7 +90,7 @@ func maxDist(p string, a map[string]string, refQuality int) (int, string) {
 }
 
 func TestConformancePDQ(t *testing.T) {
-	dir := conformanceDir(t)
+	dir := conformance.PDQDir(t)
 	analysis := map[string]map[string]string{}
 	for _, r := range readTSV(t, filepath.Join(dir, "expected", "analysis.tsv")) {
 		analysis[r["path"]] = r
@@ -153,7 +129,7 @@ func TestConformancePDQ(t *testing.T) {
 }
 
 func TestConformanceDihedral(t *testing.T) {
-	dir := conformanceDir(t)
+	dir := conformance.PDQDir(t)
 	analysis := map[string]map[string]string{}
 	for _, r := range readTSV(t, filepath.Join(dir, "expected", "analysis.tsv")) {
 		analysis[r["path"]] = r
@@ -195,7 +171,7 @@ func TestConformanceDihedral(t *testing.T) {
 // files of images/dih/ each hash to the matching dihedral hash of the
 // original, as far as JPEG re-encoding allows.
 func TestConformanceDihedralAcross(t *testing.T) {
-	dir := conformanceDir(t)
+	dir := conformance.PDQDir(t)
 	files := []string{
 		"bridge-1-original.jpg", "bridge-2-rotate-90.jpg", "bridge-3-rotate-180.jpg",
 		"bridge-4-rotate-270.jpg", "bridge-5-flipx.jpg", "bridge-6-flipy.jpg",
@@ -217,7 +193,7 @@ func TestConformanceDihedralAcross(t *testing.T) {
 }
 
 func TestConformanceDigests(t *testing.T) {
-	dir := conformanceDir(t)
+	dir := conformance.PDQDir(t)
 	rows := readTSV(t, filepath.Join(dir, "expected", "digests.tsv"))
 	if len(rows) == 0 {
 		t.Fatal("no digests")

@@ -9,32 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-hotline/vigil/internal/conformance"
 	"github.com/vigil-hotline/vigil/internal/pdq"
 )
-
-// conformanceDir finds ../shared/conformance/pdq from the module root.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "conformance", "pdq")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("conformance corpus not found: %v", err)
-	}
-	return d
-}
 
 func readLines(t *testing.T, path string) []string {
 	t.Helper()
@@ -71,7 +48,7 @@ func readHashes(t *testing.T, path string) []pdq.Hash {
 // at distance 31 and its brute-force table at 64; haystack IDs are 1-based
 // line numbers.
 func TestConformanceNeedlesHaystack(t *testing.T) {
-	dir := conformanceDir(t)
+	dir := conformance.PDQDir(t)
 	needles := readHashes(t, filepath.Join(dir, "hashlists", "needles.txt"))
 	hay := readHashes(t, filepath.Join(dir, "hashlists", "haystack.txt"))
 

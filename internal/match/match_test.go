@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/bankfile"
+	"github.com/vigil-hotline/vigil/internal/conformance"
 	"github.com/vigil-hotline/vigil/internal/hashing"
 	"github.com/vigil-hotline/vigil/internal/match"
 	"github.com/vigil-hotline/vigil/internal/pdq"
@@ -353,10 +354,10 @@ func TestMatchDihedral(t *testing.T) {
 // TestMatchConformance imports the reference's haystack as a bank and
 // queries its needles: the reference's 250 matches at distance 31.
 func TestMatchConformance(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "conformance", "pdq")
+	dir := conformance.PDQDir(t)
 	hay, err := os.Open(filepath.Join(dir, "hashlists", "haystack.txt"))
 	if err != nil {
-		t.Skipf("conformance corpus not present: %v", err)
+		t.Fatal(err)
 	}
 	defer hay.Close()
 	db := storetest.Open(t, "sqlite")

@@ -151,23 +151,12 @@ func (d *Driver) WithTx(ctx context.Context, fn func(store.Tx) error) error {
 
 // ListJobs implements store.Driver.
 func (d *Driver) ListJobs(ctx context.Context, params *river.JobListParams) ([]*rivertype.JobRow, error) {
-	res, err := d.river.JobList(ctx, params)
-	if err != nil {
-		return nil, err
-	}
-	return res.Jobs, nil
+	return store.ListRiverJobs(ctx, d.river, params)
 }
 
 // StartWorkers implements store.Driver.
 func (d *Driver) StartWorkers(ctx context.Context, cfg store.WorkerConfig) (func(context.Context) error, error) {
-	client, err := river.NewClient(riversqlite.New(d.write), cfg.RiverConfig())
-	if err != nil {
-		return nil, fmt.Errorf("river client: %w", err)
-	}
-	if err := client.Start(ctx); err != nil {
-		return nil, fmt.Errorf("river start: %w", err)
-	}
-	return client.Stop, nil
+	return store.StartRiver(ctx, riversqlite.New(d.write), cfg)
 }
 
 // IsUniqueViolation implements store.Driver.
