@@ -138,6 +138,10 @@ func TestPipelineGallery(t *testing.T) {
 		if u.Status != vigil.URLDone {
 			t.Fatalf("status %s (%s)", u.Status, u.StatusReason)
 		}
+		// Unknown media wait for an analyst: the reporter sees "being assessed".
+		if got, err := db.FindReportByTrackingCode(ctx, rep.TrackingCode); err != nil || got.Status != vigil.ReportAssessing {
+			t.Errorf("report status %v, %v; want being assessed", got.Status, err)
+		}
 		media, err := db.ListMediaForURL(ctx, u.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -235,6 +239,10 @@ func TestPipelineRefusedAndMissing(t *testing.T) {
 		if got.Status != vigil.URLFailed || got.StatusReason == "" {
 			t.Errorf("%s: status %s reason %q", u.URL, got.Status, got.StatusReason)
 		}
+	}
+	// Nothing found and nothing waiting: the reporter sees it closed.
+	if got, err := db.FindReportByTrackingCode(context.Background(), rep.TrackingCode); err != nil || got.Status != vigil.ReportClosed {
+		t.Errorf("report status %v, %v; want closed", got, err)
 	}
 }
 

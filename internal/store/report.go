@@ -172,22 +172,42 @@ func (db *DB) FindReportByTrackingCode(ctx context.Context, code string) (*vigil
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("find report urls: %w", err)
 	}
-	r.Status = coarseStatus(r)
+	if r.Status, err = db.coarseStatus(ctx, r); err != nil {
+		return nil, fmt.Errorf("report status: %w", err)
+	}
 	return r, nil
 }
 
 // coarseStatus is what a reporter may learn: received until work on any of
-// the report's URLs has begun, then being assessed, until closed.
-func coarseStatus(r *vigil.Report) vigil.ReportStatus {
+// the report's URLs has begun, then being assessed, and closed once every
+// URL's crawl has ended and none of what it found still waits for an
+// analyst.
+func (db *DB) coarseStatus(ctx context.Context, r *vigil.Report) (vigil.ReportStatus, error) {
 	if r.Status == vigil.ReportClosed {
-		return r.Status
+		return r.Status, nil
 	}
+	started, ended := false, true
 	for _, u := range r.URLs {
-		if u.Status != vigil.URLQueued {
-			return vigil.ReportAssessing
-		}
+		started = started || u.Status != vigil.URLQueued
+		ended = ended && (u.Status == vigil.URLDone || u.Status == vigil.URLFailed)
 	}
-	return vigil.ReportReceived
+	switch {
+	case !started:
+		return vigil.ReportReceived, nil
+	case !ended:
+		return vigil.ReportAssessing, nil
+	}
+	var waiting int
+	err := db.drv.Reader().QueryRow(ctx, `SELECT count(*) FROM media m JOIN media_sightings s ON s.media_id = m.id
+		JOIN report_urls ru ON ru.url_id = s.reported_url_id
+		WHERE ru.report_id = $1 AND m.status IN ('pending', 'unknown')`, r.ID).Scan(&waiting)
+	if err != nil {
+		return "", err
+	}
+	if waiting > 0 {
+		return vigil.ReportAssessing, nil
+	}
+	return vigil.ReportClosed, nil
 }
 
 // FindReportedURL returns one reported URL.
