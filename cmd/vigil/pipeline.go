@@ -55,7 +55,7 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	c := &workerConfig{}
 	fs.IntVar(&c.Fetchers, "fetchers", 16, "concurrent fetches (pages and media)")
-	fs.IntVar(&c.Hashers, "hashers", runtime.NumCPU(), "concurrent hash jobs")
+	fs.IntVar(&c.Hashers, "hashers", runtime.NumCPU()+1, "images decoded and hashed at once (one more than the CPUs keeps one ready while another waits on the store)")
 	fs.IntVar(&c.MaxDepth, "crawl-depth", 1, "links followed from a reported URL to pages on the same site")
 	fs.IntVar(&c.MaxPages, "crawl-max-pages", vigil.DefaultCrawlBudget.MaxPages, "pages fetched per reported URL at most")
 	fs.IntVar(&c.MaxMedia, "crawl-max-media", vigil.DefaultCrawlBudget.MaxMedia, "media fetched per reported URL at most")
