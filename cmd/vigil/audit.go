@@ -28,10 +28,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "audit verify", "Usage: vigil audit verify")
 	cfg := storeFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg, env.Logger)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}

@@ -140,10 +140,7 @@ func runBankCreate(ctx context.Context, env *Env, args []string) error {
 func runBankList(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bank list", "Usage: vigil bank list")
 	cfg := storeFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg, env.Logger)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}

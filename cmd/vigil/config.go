@@ -84,6 +84,14 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, 
 	return store.New(drv), nil
 }
 
+// parseAndOpen parses a command's flags and opens the store they name.
+func parseAndOpen(ctx context.Context, env *Env, fs *flag.FlagSet, c *config, args []string) (*store.DB, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	return openStore(ctx, c, env.Logger)
+}
+
 // loadSecret returns the deployment's secret: VIGIL_SECRET (64 hex digits
 // or more) when set, which every server of a scaled-out deployment must
 // share, else a key file in the data folder, made on first use.

@@ -15,10 +15,7 @@ func runJobs(ctx context.Context, env *Env, args []string) error {
 	state := fs.String("state", "", "comma-separated job states to show (default: all)")
 	limit := fs.Int("limit", 50, "how many jobs at most")
 	asJSON := fs.Bool("json", false, "print one JSON object per job")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg, env.Logger)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}

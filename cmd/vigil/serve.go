@@ -23,10 +23,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		"mark cookies Secure and send HSTS: set when served over HTTPS [VIGIL_SECURE_COOKIES]")
 	withWorkers := fs.Bool("workers", true, "run the background workers in this process too")
 	wc := workerFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg, env.Logger)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}

@@ -194,10 +194,7 @@ func readPassword(env *Env) (string, error) {
 func runUserList(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "user list", "Usage: vigil user list")
 	cfg := storeFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg, env.Logger)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}

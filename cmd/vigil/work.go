@@ -13,10 +13,7 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "work", "Usage: vigil work [--data DIR] [--database-url URL] [flags]")
 	cfg := storeFlags(fs, env)
 	wc := workerFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg, env.Logger)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}
