@@ -17,6 +17,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/jobs"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/takedown"
@@ -197,7 +198,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		return nil, err
 	}
 	queues := jobs.Queues(wc.Fetchers, wc.Hashers)
-	queues[jobs.QueueTakedown] = takedown.QueueConfig()
+	queues[jobargs.QueueTakedown] = takedown.QueueConfig()
 	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
 		Workers: workers, Queues: queues, Logger: env.Logger,
 		// Jobs time out before they could be taken for lost.

@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"github.com/vigil-hotline/vigil/internal/jobargs"
+
 	"context"
 	"crypto/md5"
 	"crypto/sha1"
@@ -61,19 +63,19 @@ func (p *Pipeline) Register(w *river.Workers) {
 // separately (Pipeline.Hashers).
 func Queues(fetchers, hashers int) map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
-		QueueCrawl: {MaxWorkers: 4},
-		QueueFetch: {MaxWorkers: max(1, fetchers)},
-		QueueHash:  {MaxWorkers: 4 * max(1, hashers)},
-		QueueMatch: {MaxWorkers: 16},
+		jobargs.QueueCrawl: {MaxWorkers: 4},
+		jobargs.QueueFetch: {MaxWorkers: max(1, fetchers)},
+		jobargs.QueueHash:  {MaxWorkers: 4 * max(1, hashers)},
+		jobargs.QueueMatch: {MaxWorkers: 16},
 	}
 }
 
 type crawlWorker struct {
-	river.WorkerDefaults[CrawlArgs]
+	river.WorkerDefaults[jobargs.CrawlArgs]
 	p *Pipeline
 }
 
-func (w *crawlWorker) Work(ctx context.Context, job *river.Job[CrawlArgs]) error {
+func (w *crawlWorker) Work(ctx context.Context, job *river.Job[jobargs.CrawlArgs]) error {
 	err := w.p.Store.StartCrawl(ctx, job.Args.ReportedURLID)
 	if vigil.IsNotFound(err) {
 		return river.JobCancel(err)
@@ -100,15 +102,15 @@ func (p *Pipeline) task(ctx context.Context, id int64) (*vigil.CrawlTask, error)
 // retry says whether a failed fetch should be tried again later (by
 // River, with back-off) rather than recorded as failed now.
 func retry(err error, attempt int) bool {
-	return crawl.ReasonOf(err).Retryable() && attempt < MaxAttempts
+	return crawl.ReasonOf(err).Retryable() && attempt < jobargs.MaxAttempts
 }
 
 type pageWorker struct {
-	river.WorkerDefaults[PageArgs]
+	river.WorkerDefaults[jobargs.PageArgs]
 	p *Pipeline
 }
 
-func (w *pageWorker) Work(ctx context.Context, job *river.Job[PageArgs]) error {
+func (w *pageWorker) Work(ctx context.Context, job *river.Job[jobargs.PageArgs]) error {
 	t, err := w.p.task(ctx, job.Args.TaskID)
 	if t == nil {
 		return err
@@ -165,11 +167,11 @@ func (p *Pipeline) children(t *vigil.CrawlTask, page *crawl.Page) []vigil.CrawlC
 }
 
 type mediaWorker struct {
-	river.WorkerDefaults[MediaArgs]
+	river.WorkerDefaults[jobargs.MediaArgs]
 	p *Pipeline
 }
 
-func (w *mediaWorker) Work(ctx context.Context, job *river.Job[MediaArgs]) error {
+func (w *mediaWorker) Work(ctx context.Context, job *river.Job[jobargs.MediaArgs]) error {
 	t, err := w.p.task(ctx, job.Args.TaskID)
 	if t == nil {
 		return err
@@ -211,11 +213,11 @@ func (p *Pipeline) storeMedia(ctx context.Context, resp *crawl.Response) (*vigil
 }
 
 type hashWorker struct {
-	river.WorkerDefaults[HashArgs]
+	river.WorkerDefaults[jobargs.HashArgs]
 	p *Pipeline
 }
 
-func (w *hashWorker) Work(ctx context.Context, job *river.Job[HashArgs]) error {
+func (w *hashWorker) Work(ctx context.Context, job *river.Job[jobargs.HashArgs]) error {
 	t, err := w.p.task(ctx, job.Args.TaskID)
 	if t == nil {
 		return err
@@ -264,11 +266,11 @@ func (w *hashWorker) Work(ctx context.Context, job *river.Job[HashArgs]) error {
 }
 
 type matchWorker struct {
-	river.WorkerDefaults[MatchArgs]
+	river.WorkerDefaults[jobargs.MatchArgs]
 	p *Pipeline
 }
 
-func (w *matchWorker) Work(ctx context.Context, job *river.Job[MatchArgs]) error {
+func (w *matchWorker) Work(ctx context.Context, job *river.Job[jobargs.MatchArgs]) error {
 	t, err := w.p.task(ctx, job.Args.TaskID)
 	if t == nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
-	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 )
 
 // StartCrawl queues the first page of a reported URL's crawl. Running it
@@ -32,7 +32,7 @@ func (db *DB) StartCrawl(ctx context.Context, urlID int64) error {
 			urlID, string(vigil.URLCrawling), now); err != nil {
 			return err
 		}
-		return tx.InsertJobs(ctx, []river.InsertManyParams{jobs.TaskJob(string(vigil.TaskPage), taskID)})
+		return tx.InsertJobs(ctx, []river.InsertManyParams{jobargs.TaskJob(string(vigil.TaskPage), taskID)})
 	}), "start crawl")
 }
 
@@ -236,7 +236,7 @@ func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, p
 		case vigil.TaskMedia:
 			media++
 		}
-		queued = append(queued, jobs.TaskJob(string(c.Kind), id))
+		queued = append(queued, jobargs.TaskJob(string(c.Kind), id))
 	}
 	var pending int
 	if err := tx.QueryRow(ctx, `UPDATE reported_urls SET tasks_pending = tasks_pending + $2, pages_queued = $3,

@@ -11,7 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
-	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 )
 
 // CreateReport stores a validated report, upserts its URLs (a URL already
@@ -88,8 +88,8 @@ func (db *DB) createReport(ctx context.Context, tx Tx, r *vigil.Report) error {
 		}
 		if u.New {
 			crawl = append(crawl, river.InsertManyParams{
-				Args:       jobs.CrawlArgs{ReportedURLID: u.ID},
-				InsertOpts: &river.InsertOpts{Queue: jobs.QueueCrawl},
+				Args:       jobargs.CrawlArgs{ReportedURLID: u.ID},
+				InsertOpts: &river.InsertOpts{Queue: jobargs.QueueCrawl},
 			})
 		}
 	}

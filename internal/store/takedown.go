@@ -11,7 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
-	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 )
 
 // openTakedownIfIllegal opens the takedown path for a reported URL whose
@@ -82,7 +82,7 @@ func (db *DB) openTakedown(ctx context.Context, tx Tx, urlID int64, class string
 	if err != nil {
 		return err
 	}
-	return tx.InsertJobs(ctx, []river.InsertManyParams{jobs.TakedownJob(jobs.TraceArgs{TakedownID: id}, time.Time{})})
+	return tx.InsertJobs(ctx, []river.InsertManyParams{jobargs.TakedownJob(jobargs.TraceArgs{TakedownID: id}, time.Time{})})
 }
 
 // severityOf is the indication of severity passed to the police: the IWF
@@ -187,7 +187,7 @@ func (db *DB) RecordTrace(ctx context.Context, id int64, r *TraceResult) error {
 		if err != nil {
 			return err
 		}
-		queued = append(queued, jobs.TakedownJob(jobs.RecheckArgs{TakedownID: id, Seq: 1}, r.FirstRecheck))
+		queued = append(queued, jobargs.TakedownJob(jobargs.RecheckArgs{TakedownID: id, Seq: 1}, r.FirstRecheck))
 		return tx.InsertJobs(ctx, queued)
 	}), "record trace")
 }
@@ -205,7 +205,7 @@ func (db *DB) insertOutbound(ctx context.Context, tx Tx, takedownID int64, msgs 
 		if err != nil {
 			return nil, err
 		}
-		queued = append(queued, jobs.TakedownJob(jobs.SendArgs{OutboundID: m.ID}, time.Time{}))
+		queued = append(queued, jobargs.TakedownJob(jobargs.SendArgs{OutboundID: m.ID}, time.Time{}))
 	}
 	return queued, nil
 }
@@ -341,7 +341,7 @@ func (db *DB) RecordRecheck(ctx context.Context, id int64, r *Recheck) error {
 		if _, err := tx.Exec(ctx, `UPDATE takedowns SET next_check_at = $2 WHERE id = $1`, id, r.NextCheck); err != nil {
 			return err
 		}
-		queued = append(queued, jobs.TakedownJob(jobs.RecheckArgs{TakedownID: id, Seq: r.Seq + 1}, r.NextCheck))
+		queued = append(queued, jobargs.TakedownJob(jobargs.RecheckArgs{TakedownID: id, Seq: r.Seq + 1}, r.NextCheck))
 		return tx.InsertJobs(ctx, queued)
 	}), "record recheck")
 }

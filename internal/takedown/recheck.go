@@ -11,21 +11,21 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/crawl"
-	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/route"
 	"github.com/vigil-hotline/vigil/internal/store"
 )
 
 type recheckWorker struct {
-	river.WorkerDefaults[jobs.RecheckArgs]
+	river.WorkerDefaults[jobargs.RecheckArgs]
 	ws *Workers
 }
 
 // maxRecheckFetches bounds the media a recheck fetches again.
 const maxRecheckFetches = 200
 
-func (w *recheckWorker) Work(ctx context.Context, job *river.Job[jobs.RecheckArgs]) error {
+func (w *recheckWorker) Work(ctx context.Context, job *river.Job[jobargs.RecheckArgs]) error {
 	cfg := w.ws.cfg
 	t, err := cfg.Store.FindTakedown(ctx, job.Args.TakedownID)
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
-	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/route"
 	"github.com/vigil-hotline/vigil/internal/store"
@@ -95,11 +95,11 @@ func (ws *Workers) caseRef(t *vigil.Takedown) string {
 }
 
 type traceWorker struct {
-	river.WorkerDefaults[jobs.TraceArgs]
+	river.WorkerDefaults[jobargs.TraceArgs]
 	ws *Workers
 }
 
-func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobs.TraceArgs]) error {
+func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs]) error {
 	cfg := w.ws.cfg
 	t, err := cfg.Store.FindTakedown(ctx, job.Args.TakedownID)
 	if err != nil {
@@ -221,11 +221,11 @@ func (ws *Workers) renderForward(t *vigil.Takedown, tr *trace.Trace, r route.Rou
 }
 
 type sendWorker struct {
-	river.WorkerDefaults[jobs.SendArgs]
+	river.WorkerDefaults[jobargs.SendArgs]
 	ws *Workers
 }
 
-func (w *sendWorker) Work(ctx context.Context, job *river.Job[jobs.SendArgs]) error {
+func (w *sendWorker) Work(ctx context.Context, job *river.Job[jobargs.SendArgs]) error {
 	cfg := w.ws.cfg
 	m, err := cfg.Store.ClaimOutbound(ctx, job.Args.OutboundID)
 	if err != nil {
@@ -248,7 +248,7 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[jobs.SendArgs]) er
 		return cfg.Store.RecordOutbound(ctx, m, vigil.OutboundSent, rec.Reply, "")
 	case outcome == notify.OutcomeUncertain:
 		return cfg.Store.RecordOutbound(ctx, m, vigil.OutboundUncertain, rec.Reply, err.Error())
-	case outcome == notify.OutcomeRetry && job.Attempt < jobs.MaxAttempts:
+	case outcome == notify.OutcomeRetry && job.Attempt < jobargs.MaxAttempts:
 		if rerr := cfg.Store.RecordOutbound(ctx, m, vigil.OutboundRetry, rec.Reply, err.Error()); rerr != nil {
 			return rerr
 		}

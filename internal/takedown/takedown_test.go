@@ -14,6 +14,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/jobs"
 	"github.com/vigil-hotline/vigil/internal/mailcatcher"
 	"github.com/vigil-hotline/vigil/internal/notify"
@@ -78,7 +79,7 @@ func newHarness(t *testing.T, db *store.DB, opts simworld.Options) *harness {
 		Fetcher: f, Blobs: vault, Hotline: "Hotline BE (test)", CaseRefPrefix: "BE-",
 		FirstRecheck: 200 * time.Millisecond, RecheckEvery: 200 * time.Millisecond})
 	queues := jobs.Queues(4, 2)
-	queues[jobs.QueueTakedown] = takedown.QueueConfig()
+	queues[jobargs.QueueTakedown] = takedown.QueueConfig()
 	stop, err := db.Driver().StartWorkers(context.Background(), store.WorkerConfig{Workers: workers, Queues: queues,
 		PollInterval: 50 * time.Millisecond, RescueAfter: time.Minute})
 	if err != nil {

@@ -1,7 +1,8 @@
-// Package jobs holds Vigil's background jobs: their arguments (here, so that
-// the stores can enqueue them transactionally without importing the workers)
-// and their River workers.
-package jobs
+// Package jobargs holds the arguments and queues of Vigil's background jobs.
+// It depends on River alone, so that the stores can enqueue jobs in the same
+// transaction as the state that calls for them without importing the workers
+// (internal/jobs, internal/takedown) and what those depend on.
+package jobargs
 
 import (
 	"time"
@@ -77,7 +78,7 @@ func TaskJob(kind string, taskID int64) river.InsertManyParams {
 	case "match":
 		args, queue = MatchArgs{TaskID: taskID}, QueueMatch
 	default:
-		panic("jobs: unknown task kind " + kind)
+		panic("jobargs: unknown task kind " + kind)
 	}
 	return river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{Queue: queue, MaxAttempts: MaxAttempts}}
 }
