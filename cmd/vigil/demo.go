@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer stop()
-	srv, err := newWebServer(env, cfg, wc, db)
+	srv, err := newWebServer(env, cfg, wc, db, "")
 	if err != nil {
 		return err
 	}

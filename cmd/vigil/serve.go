@@ -22,6 +22,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool(env, "VIGIL_SECURE_COOKIES"),
 		"mark cookies Secure and send HSTS: set when served over HTTPS [VIGIL_SECURE_COOKIES]")
 	withWorkers := fs.Bool("workers", true, "run the background workers in this process too")
+	identityFile := identityFlag(fs, env)
 	wc := workerFlags(fs, env)
 	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
@@ -35,7 +36,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		}
 		defer stop()
 	}
-	srv, err := newWebServer(env, cfg, wc, db)
+	srv, err := newWebServer(env, cfg, wc, db, *identityFile)
 	if err != nil {
 		return err
 	}
@@ -48,7 +49,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serveHTTP(ctx, env, ln, srv)
 }
 
-func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB) (*web.Server, error) {
+func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identityFile string) (*web.Server, error) {
+	identity, err := loadIdentity(identityFile)
+	if err != nil {
+		return nil, err
+	}
 	secret, err := loadSecret(env, cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("secret: %w", err)
@@ -67,6 +72,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB) (*web.S
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
 		Accounts: accounts, Workbench: workbench,
 		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
+		Identity: identity,
 	})
 }
 

@@ -16,6 +16,9 @@ type page struct {
 	// Error is a message for the visitor, already translated.
 	Error string
 	Data  any
+	// Public is the hotline's identity and help routes, on public pages
+	// only (nil on staff pages).
+	Public *publicChrome
 }
 
 type langLink struct {
@@ -25,7 +28,7 @@ type langLink struct {
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, lang vigil.Language) *page {
-	p := &page{Lang: lang, T: s.catalog.texts[lang], CSRF: s.csrfToken(w, r)}
+	p := &page{Lang: lang, T: s.catalog.texts[lang], CSRF: s.csrfToken(w, r), Public: s.chrome(lang)}
 	for _, l := range vigil.Languages {
 		p.Langs = append(p.Langs, langLink{Code: l, Name: s.catalog.T(l, "lang_name"), Current: l == lang})
 	}

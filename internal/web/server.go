@@ -5,6 +5,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -42,6 +43,9 @@ type Config struct {
 	Workbench WorkbenchConfig
 	// Takedown serves the statistics and the takedown views (issue 7).
 	Takedown TakedownConfig
+	// Identity is the hotline's name, logo, colours, legal notices and
+	// help routes on the public pages (issue 20); zero is fine.
+	Identity Identity
 
 	Now func() time.Time
 }
@@ -87,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionMax == 0 {
 		cfg.SessionMax = 12 * time.Hour
 	}
+	if err := cfg.Identity.Validate(); err != nil {
+		return nil, fmt.Errorf("web: identity: %w", err)
+	}
 	cat, err := loadCatalog()
 	if err != nil {
 		return nil, err
@@ -117,6 +124,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /status", public(s.handleStatusLookup))
 	mux.Handle("GET /static/", s.handleStatic())
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /identity.css", s.handleIdentityCSS)
+	mux.HandleFunc("GET /identity/logo", s.handleIdentityLogo)
+	mux.Handle("GET /imprint", public(s.handleLegal))
+	mux.Handle("GET /privacy", public(s.handleLegal))
 
 	mux.Handle("POST /api/v1/reports", s.apiAuth(s.handleAPIReportCreate))
 	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus))
