@@ -46,7 +46,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	env.Logger.Info("vigil is serving", "url", "http://"+ln.Addr().String()+"/", "store", db.Driver().Dialect(),
 		"version", version())
-	return serveHTTP(ctx, env, ln, srv)
+	err = serveHTTP(ctx, env, ln, srv)
+	srv.Close(context.WithoutCancel(ctx))
+	return err
 }
 
 func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identityFile string) (*web.Server, error) {

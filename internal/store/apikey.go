@@ -3,12 +3,19 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/vigil-hotline/vigil"
 )
 
-// CreateAPIKey stores a new API key (its hash only).
+// CreateAPIKey stores a new API key (its hash only). A key given no scopes
+// gets vigil.DefaultAPIScopes.
 func (db *DB) CreateAPIKey(ctx context.Context, k *vigil.APIKey) error {
+	if k.Scopes == nil {
+		k.Scopes = append([]vigil.APIScope(nil), vigil.DefaultAPIScopes...)
+	}
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -16,8 +23,9 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *vigil.APIKey) error {
 		k.CreatedAt = db.Now()
 	}
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, created_at, revoked)
-			VALUES ($1, $2, $3, $4) RETURNING id`, k.Name, k.Hash, k.CreatedAt, k.Revoked).Scan(&k.ID)
+		return tx.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, created_at, revoked, scopes, rate_per_minute, daily_quota)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, k.Name, k.Hash, k.CreatedAt, k.Revoked,
+			vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute, k.DailyQuota).Scan(&k.ID)
 	})
 	if db.drv.IsUniqueViolation(err) {
 		return vigil.Errorf(vigil.ECONFLICT, "an API key named %q exists already", k.Name)
@@ -25,21 +33,39 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *vigil.APIKey) error {
 	return wrap(err, "create api key")
 }
 
-const apiKeyColumns = `id, name, key_hash, created_at, revoked`
+const apiKeyColumns = `id, name, key_hash, created_at, revoked, scopes, rate_per_minute, daily_quota, last_used_at`
 
-func scanAPIKey(row Row) (*vigil.APIKey, error) {
+func scanAPIKey(row Row, extra ...any) (*vigil.APIKey, error) {
 	k := &vigil.APIKey{}
-	err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.CreatedAt, &k.Revoked)
-	return k, err
+	var scopes string
+	err := row.Scan(append([]any{&k.ID, &k.Name, &k.Hash, &k.CreatedAt, &k.Revoked, &scopes,
+		&k.RatePerMinute, &k.DailyQuota, &k.LastUsedAt}, extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	// Scopes are checked when written; one unknown here (written by a
+	// newer version) is dropped rather than locking the key out.
+	for _, f := range strings.Split(scopes, ",") {
+		if sc := vigil.APIScope(f); slices.Contains(vigil.APIScopes, sc) {
+			k.Scopes = append(k.Scopes, sc)
+		}
+	}
+	return k, nil
 }
 
-// FindAPIKeyByHash returns the unrevoked key with this hash.
+// FindAPIKeyByHash returns the unrevoked key with this hash, with the calls
+// recorded for it today. It reads the store on every request so that a
+// revocation holds at once in every process.
 func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*vigil.APIKey, error) {
+	var used int64
 	k, err := scanAPIKey(db.drv.Reader().QueryRow(ctx,
-		`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = $1 AND NOT revoked`, hash))
+		`SELECT `+apiKeyColumns+`, COALESCE((SELECT requests FROM api_key_usage u
+			WHERE u.api_key_id = api_keys.id AND u.day = $2), 0)
+		FROM api_keys WHERE key_hash = $1 AND NOT revoked`, hash, vigil.APIKeyDay(db.Now())), &used)
 	if err != nil {
 		return nil, wrap(notFound(err, "unknown API key"), "find api key")
 	}
+	k.UsedToday = used
 	return k, nil
 }
 
@@ -73,4 +99,74 @@ func (db *DB) RevokeAPIKey(ctx context.Context, name string) error {
 		return vigil.Errorf(vigil.ENOTFOUND, "no API key named %q", name)
 	}
 	return wrap(err, "revoke api key")
+}
+
+// UpdateAPIKey changes a key's scopes, rate and quota, found by name.
+func (db *DB) UpdateAPIKey(ctx context.Context, k *vigil.APIKey) error {
+	if len(k.Hash) == 0 {
+		k.Hash = make([]byte, 32) // not written; only for Validate
+	}
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	var n int64
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		var err error
+		n, err = tx.Exec(ctx, `UPDATE api_keys SET scopes = $2, rate_per_minute = $3, daily_quota = $4 WHERE name = $1`,
+			k.Name, vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute, k.DailyQuota)
+		return err
+	})
+	if err == nil && n == 0 {
+		return vigil.Errorf(vigil.ENOTFOUND, "no API key named %q", k.Name)
+	}
+	return wrap(err, "update api key")
+}
+
+// RecordAPIKeyUse adds each use to its key's day and moves the key's
+// last-used time forward.
+func (db *DB) RecordAPIKeyUse(ctx context.Context, uses []vigil.APIKeyUse) error {
+	if len(uses) == 0 {
+		return nil
+	}
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		for _, u := range uses {
+			if _, err := tx.Exec(ctx, `INSERT INTO api_key_usage (api_key_id, day, requests, lookups, matches)
+				VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (api_key_id, day) DO UPDATE SET requests = api_key_usage.requests + excluded.requests,
+					lookups = api_key_usage.lookups + excluded.lookups, matches = api_key_usage.matches + excluded.matches`,
+				u.KeyID, u.Day, u.Requests, u.Lookups, u.Matches); err != nil {
+				return err
+			}
+			if u.LastUsed.IsZero() {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `UPDATE api_keys SET last_used_at = $2
+				WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, u.KeyID, u.LastUsed.UTC().Truncate(time.Millisecond)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap(err, "record api key use")
+}
+
+// APIKeyUsage returns every key's recorded use since sinceDay, by day and
+// name.
+func (db *DB) APIKeyUsage(ctx context.Context, sinceDay string) ([]vigil.APIKeyUsage, error) {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT k.name, u.day, u.requests, u.lookups, u.matches
+		FROM api_key_usage u JOIN api_keys k ON k.id = u.api_key_id
+		WHERE u.day >= $1 ORDER BY u.day, k.name`, sinceDay)
+	if err != nil {
+		return nil, fmt.Errorf("api key usage: %w", err)
+	}
+	defer rows.Close()
+	var out []vigil.APIKeyUsage
+	for rows.Next() {
+		var u vigil.APIKeyUsage
+		if err := rows.Scan(&u.Name, &u.Day, &u.Requests, &u.Lookups, &u.Matches); err != nil {
+			return nil, fmt.Errorf("api key usage: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, wrap(rows.Err(), "api key usage")
 }

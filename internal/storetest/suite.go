@@ -271,6 +271,7 @@ func testAPIKeys(t *testing.T, db *store.DB) {
 	if err != nil || len(keys) != 1 || !keys[0].Revoked {
 		t.Errorf("ListAPIKeys: %+v %v", keys, err)
 	}
+	testAPIKeyScopesAndUse(t, db)
 }
 
 // testReportFailureIsolated: a report that fails (here: it names an API key

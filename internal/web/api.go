@@ -4,17 +4,29 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/auth"
 )
 
 type apiKeyCtxKey struct{}
+type apiCallCtxKey struct{}
 
-// apiAuth admits requests that carry a valid, unrevoked API key as a bearer
-// token, within the key's rate.
-func (s *Server) apiAuth(next http.HandlerFunc) http.Handler {
+// apiCall is what one API request costs its key: calls against the daily
+// quota (a batch lookup costs one per hash), lookups and matches.
+type apiCall struct {
+	calls, lookups, matches int64
+}
+
+// apiAuth admits requests that carry a valid, unrevoked API key holding
+// one of scopes as a bearer token, within the key's rate and daily quota. The key
+// is read from the store on every request, so a revocation or a scope
+// taken away holds from the next request in every process.
+func (s *Server) apiAuth(next http.HandlerFunc, scopes ...vigil.APIScope) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -34,18 +46,61 @@ func (s *Server) apiAuth(next http.HandlerFunc) http.Handler {
 			writeJSONError(w, http.StatusUnauthorized, "the API key is not valid")
 			return
 		}
-		if !s.apiLimit.allow("key:" + key.Name) {
+		if !slices.ContainsFunc(scopes, key.Can) {
+			want := vigil.FormatAPIScopes(scopes)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil", error="insufficient_scope", scope="`+want+`"`)
+			writeJSONError(w, http.StatusForbidden, "this API key has none of the scopes "+want)
+			return
+		}
+		rate := s.cfg.APIRate
+		if key.RatePerMinute > 0 {
+			rate = Rate{Count: key.RatePerMinute, Per: time.Minute}
+		}
+		if !s.keyLimit.allow(key.ID, rate) {
 			w.Header().Set("Retry-After", "1")
 			writeJSONError(w, http.StatusTooManyRequests, "too many requests for this API key")
 			return
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), apiKeyCtxKey{}, key)))
+		if key.OverQuota(s.usage.pendingFor(key.ID), 1) {
+			writeQuotaExceeded(w, s.cfg.Now())
+			return
+		}
+		call := &apiCall{calls: 1}
+		ctx := context.WithValue(context.WithValue(r.Context(), apiKeyCtxKey{}, key), apiCallCtxKey{}, call)
+		next(w, r.WithContext(ctx))
+		s.usage.add(key.ID, call.calls, call.lookups, call.matches)
 	})
+}
+
+// writeQuotaExceeded answers 429 until the next UTC day.
+func writeQuotaExceeded(w http.ResponseWriter, now time.Time) {
+	next := now.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	w.Header().Set("Retry-After", strconv.FormatInt(int64(next.Sub(now).Seconds())+1, 10))
+	writeJSONError(w, http.StatusTooManyRequests, "this API key's daily quota is used up")
+}
+
+// apiQuotaAllows reports whether the request's key may spend cost calls
+// of its quota in all (a batch), and charges them to the request.
+func (s *Server) apiQuotaAllows(r *http.Request, cost int64) bool {
+	key, call := apiKeyFrom(r.Context()), apiCallFrom(r.Context())
+	if key == nil || call == nil {
+		return true
+	}
+	if cost > call.calls && key.OverQuota(s.usage.pendingFor(key.ID), cost) {
+		return false
+	}
+	call.calls = max(call.calls, cost)
+	return true
 }
 
 func apiKeyFrom(ctx context.Context) *vigil.APIKey {
 	k, _ := ctx.Value(apiKeyCtxKey{}).(*vigil.APIKey)
 	return k
+}
+
+func apiCallFrom(ctx context.Context) *apiCall {
+	c, _ := ctx.Value(apiCallCtxKey{}).(*apiCall)
+	return c
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

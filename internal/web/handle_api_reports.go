@@ -114,6 +114,11 @@ func jsonProblem(err error) string {
 // handleAPIReportStatus answers a report's coarse status.
 func (s *Server) handleAPIReportStatus(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.cfg.Reports.FindReportByTrackingCode(r.Context(), r.PathValue("code"))
+	if err == nil && !apiKeyFrom(r.Context()).CanReadReportStatus(rep) {
+		// Answered as unknown, so that a key cannot learn which codes
+		// exist.
+		err = vigil.Errorf(vigil.ENOTFOUND, "no report with tracking code %s", r.PathValue("code"))
+	}
 	if err != nil {
 		s.writeAPIError(w, err)
 		return

@@ -17,6 +17,6 @@ func (s *Server) takedownRoutes(mux *http.ServeMux) {
 	if s.cfg.Takedown.Stats == nil || s.cfg.Takedown.Takedowns == nil {
 		return
 	}
-	mux.Handle("GET /api/v1/stats", s.apiAuth(s.handleAPIStats))
+	mux.Handle("GET /api/v1/stats", s.apiAuth(s.handleAPIStats, vigil.ScopeStats))
 	s.staffRoute(mux, "GET /staff/takedowns", s.handleTakedowns, vigil.RoleAdmin, vigil.RoleSupervisor, vigil.RoleAuditor)
 }

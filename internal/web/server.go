@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,7 +65,8 @@ type Server struct {
 	catalog   *catalog
 	templates templates
 	formLimit *limiter
-	apiLimit  *limiter
+	keyLimit  *keyLimiter
+	usage     *apiUsage
 	handler   http.Handler
 	// staffRoutes lists every route registered with staffRoute.
 	staffRoutes []StaffRoute
@@ -105,11 +107,15 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, logger: cfg.Logger, catalog: cat, templates: tmpl,
 		formLimit: newLimiter(cfg.FormRate, cfg.Now),
-		apiLimit:  newLimiter(cfg.APIRate, cfg.Now),
+		keyLimit:  newKeyLimiter(cfg.Now),
 	}
+	s.usage = newAPIUsage(cfg.APIKeys, cfg.Logger, cfg.Now)
 	s.handler = s.routes()
 	return s, nil
 }
+
+// Close writes the API keys' usage counted but not yet stored.
+func (s *Server) Close(ctx context.Context) { s.usage.close(ctx) }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -129,8 +135,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /imprint", public(s.handleLegal))
 	mux.Handle("GET /privacy", public(s.handleLegal))
 
-	mux.Handle("POST /api/v1/reports", s.apiAuth(s.handleAPIReportCreate))
-	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus))
+	mux.Handle("POST /api/v1/reports", s.apiAuth(s.handleAPIReportCreate, vigil.ScopeReport))
+	// The handler admits only the key that filed the report, or one with
+	// the report-status scope.
+	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus, vigil.ScopeReport, vigil.ScopeReportStatus))
 
 	// Staff routes register through s.staffRoute, which puts them behind
 	// the staff gate and into the access-control test.
