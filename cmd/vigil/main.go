@@ -124,6 +124,8 @@ func run(ctx context.Context, env *Env, args []string) error {
 		return runBench(ctx, env, rest)
 	case "version", "-version", "--version":
 		fmt.Fprintln(env.Stdout, "vigil", version())
+		line, _ := videoSupport(ctx)
+		fmt.Fprintln(env.Stdout, line)
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(env.Stdout, usage)

@@ -180,6 +180,9 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		return nil, err
 	}
 	fetcher := crawl.NewFetcher(fc)
+	if line, ok := videoSupport(ctx); !ok {
+		env.Logger.Warn(line)
+	}
 	p := &jobs.Pipeline{
 		Store: db, Fetcher: fetcher, Blobs: vault, Matcher: m, Logger: env.Logger,
 		Hashing:  hashing.Options{},

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// testVideo makes a small generated video, or skips without ffmpeg (fails
+// when VIGIL_REQUIRE_FFMPEG=1).
+func testVideo(t *testing.T, name, src string, extra ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
+			t.Fatal("VIGIL_REQUIRE_FFMPEG=1 but ffmpeg is not installed")
+		}
+		t.Skip("ffmpeg not installed")
+	}
+	out := filepath.Join(t.TempDir(), name)
+	args := append([]string{"-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", src}, extra...)
+	args = append(args, "-pix_fmt", "yuv420p", "-threads", "1", out)
+	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, b)
+	}
+	return out
+}
+
+func TestHashCommandVideo(t *testing.T) {
+	path := testVideo(t, "clip.mp4", "testsrc2=s=160x120:r=10:d=3", "-c:v", "libx264")
+	env, out, _ := hashTestEnv()
+	if err := run(context.Background(), env, []string{"hash", "--video-interval", "1", path}); err != nil {
+		t.Fatal(err)
+	}
+	var line hashLine
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(line.VPDQ) != 3 || line.MD5 == "" || line.SHA256 == "" || line.Width != 160 {
+		t.Fatalf("want 3 frames (one a second), digests and size: %s", out)
+	}
+	for i, f := range line.VPDQ {
+		if f.Frame != 10*i || f.Timestamp != float64(i) || len(f.PDQ) != 64 {
+			t.Errorf("frame %d: %+v", i, f)
+		}
+	}
+
+	env, out, _ = hashTestEnv()
+	if err := run(context.Background(), env, []string{"hash", "--format", "reference", "--video-interval", "0", path}); err != nil {
+		t.Fatal(err)
+	}
+	frames, err := vigil.ParseVideoFrames(out.String())
+	if err != nil || len(frames) != 30 || !strings.HasPrefix(out.String(), "0,") {
+		t.Fatalf("every frame in the reference's lines: %v\n%s", err, out)
+	}
+}
