@@ -27,6 +27,7 @@ type MatchQuery struct {
 type Match struct {
 	BankID         int64
 	BankName       string
+	BankSource     BankSource
 	EntryID        int64
 	Signal         SignalType
 	Value          string

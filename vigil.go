@@ -19,6 +19,7 @@ const (
 	EFORBIDDEN    = "forbidden"
 	ETOOLARGE     = "too_large"
 	ERATELIMIT    = "rate_limited"
+	EUNSUPPORTED  = "unsupported" // a media type Vigil cannot read
 )
 
 // Error is a domain error whose message is safe to show to the person who

@@ -87,6 +87,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	tc.traceDeps, tc.traceConfig, tc.rules = trace.Deps{Resolver: world.Resolver}, &world.Trace, world.Rules
 	tc.SMTPAddr, tc.SMTPTLS, tc.SMTPFrom = world.Mail.Addr, "opportunistic", "Vigil demo hotline <"+simworld.SenderEmail+">"
 	tc.Hotline, tc.CaseRefPrefix, tc.FirstRecheck, tc.RecheckEvery = "Vigil demo hotline", "DEMO-", 2*time.Second, 2*time.Second
+	m, stopMatcher, err := newMatcher(ctx, env, db)
+	if err != nil {
+		return err
+	}
+	defer stopMatcher()
+	wc.matcher = m
 	stop, err := startWorkers(ctx, env, cfg, wc, db)
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@ type workerConfig struct {
 	allow    []netip.AddrPort
 
 	takedown *takedownConfig
+	// matcher, when set, is the process's matcher, shared by the workers
+	// and the lookup API; startWorkers makes one otherwise.
+	matcher vigil.Matcher
 }
 
 type multiFlag []string
@@ -152,9 +155,11 @@ func (r staticResolver) LookupNetIP(ctx context.Context, network, host string) (
 // startWorkers starts the process's matcher and every background worker;
 // stop lets running jobs finish (30 s at most) and stops them.
 func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func(), err error) {
-	m, stopMatcher, err := newMatcher(ctx, env, db)
-	if err != nil {
-		return nil, err
+	m, stopMatcher := wc.matcher, func() {}
+	if m == nil {
+		if m, stopMatcher, err = newMatcher(ctx, env, db); err != nil {
+			return nil, err
+		}
 	}
 	stopPipeline, err := startPipeline(ctx, env, cfg, wc, db, m)
 	if err != nil {

@@ -29,6 +29,13 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// One matcher per process, for the workers and the lookup API alike.
+	m, stopMatcher, err := newMatcher(ctx, env, db)
+	if err != nil {
+		return err
+	}
+	defer stopMatcher()
+	wc.matcher = m
 	if *withWorkers {
 		stop, err := startWorkers(ctx, env, cfg, wc, db)
 		if err != nil {
@@ -75,6 +82,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Accounts: accounts, Workbench: workbench,
 		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
 		Identity: identity,
+		Lookup:   web.LookupConfig{Matcher: wc.matcher},
 	})
 }
 

@@ -423,7 +423,7 @@ func (m *Matcher) Match(ctx context.Context, q vigil.MatchQuery) ([]vigil.Match,
 		if b.Kind == vigil.BankAllow {
 			return nil, nil // analysts said: this never matches
 		}
-		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
+		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
 			Distance: c.distance, Classification: e.Classification, Variant: c.variant})
 	}
 	slices.SortFunc(out, func(a, b vigil.Match) int {

@@ -44,6 +44,8 @@ type Config struct {
 	Workbench WorkbenchConfig
 	// Takedown serves the statistics and the takedown views (issue 7).
 	Takedown TakedownConfig
+	// Lookup serves the scanning API (issue 17).
+	Lookup LookupConfig
 	// Identity is the hotline's name, logo, colours, legal notices and
 	// help routes on the public pages (issue 20); zero is fine.
 	Identity Identity
@@ -67,6 +69,7 @@ type Server struct {
 	formLimit *limiter
 	keyLimit  *keyLimiter
 	usage     *apiUsage
+	fileSlots chan struct{}
 	handler   http.Handler
 	// staffRoutes lists every route registered with staffRoute.
 	staffRoutes []StaffRoute
@@ -110,6 +113,10 @@ func New(cfg Config) (*Server, error) {
 		keyLimit:  newKeyLimiter(cfg.Now),
 	}
 	s.usage = newAPIUsage(cfg.APIKeys, cfg.Logger, cfg.Now)
+	if cfg.Lookup.MaxFiles <= 0 {
+		cfg.Lookup.MaxFiles = 4
+	}
+	s.fileSlots = make(chan struct{}, cfg.Lookup.MaxFiles)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -139,6 +146,8 @@ func (s *Server) routes() http.Handler {
 	// The handler admits only the key that filed the report, or one with
 	// the report-status scope.
 	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus, vigil.ScopeReport, vigil.ScopeReportStatus))
+	mux.Handle("GET /api/v1/lookup", s.apiAuth(s.handleAPILookupGet, vigil.ScopeLookup))
+	mux.Handle("POST /api/v1/lookup", s.apiAuth(s.handleAPILookupPost, vigil.ScopeLookup))
 
 	// Staff routes register through s.staffRoute, which puts them behind
 	// the staff gate and into the access-control test.
@@ -153,6 +162,7 @@ func (s *Server) routes() http.Handler {
 	// any handler runs; the CSRF token then covers browsers without it.
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /api/v1/reports") // bearer-token API, no cookies
+	cop.AddInsecureBypassPattern("POST /api/v1/lookup")
 	return s.logRequests(s.securityHeaders(cop.Handler(mux)))
 }
 
@@ -178,6 +188,8 @@ func httpStatus(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case vigil.ERATELIMIT:
 		return http.StatusTooManyRequests
+	case vigil.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
 	}
 	return http.StatusInternalServerError
 }
