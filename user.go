@@ -4,7 +4,6 @@ import (
 	"context"
 	"regexp"
 	"time"
-	"unicode/utf8"
 )
 
 // Role is what a staff member may do. Roles that see media need two-factor
@@ -79,21 +78,6 @@ func (u *User) Validate() error {
 	return nil
 }
 
-// Passwords are at least MinPasswordLength characters: length is what
-// makes a password hard to guess, so no other rule is imposed.
-const (
-	MinPasswordLength = 12
-	MaxPasswordLength = 1024
-)
-
-// ValidatePassword checks a new password.
-func ValidatePassword(pw string) error {
-	if n := utf8.RuneCountInString(pw); n < MinPasswordLength || len(pw) > MaxPasswordLength {
-		return Errorf(EINVALID, "a password must be %d to %d characters long", MinPasswordLength, MaxPasswordLength)
-	}
-	return nil
-}
-
 // Session is a signed-in staff member's session. Only the SHA-256 of its
 // token is stored.
 type Session struct {
@@ -144,10 +128,18 @@ type UserService interface {
 	// with ECONFLICT if that step or a later one was used already (a
 	// replay, possibly on another server at the same moment).
 	UseTOTPStep(ctx context.Context, id int64, step int64) error
-	// RecordLoginFailure counts a failed sign-in and locks the account for
-	// lock(failures) from now (no lock when it returns 0); it returns the
-	// updated user.
-	RecordLoginFailure(ctx context.Context, id int64, now time.Time, lock func(failures int) time.Duration) (*User, error)
+	// ReserveLoginAttempt counts a sign-in attempt as failed before its
+	// password or code is checked, and locks the account for
+	// lock(failures) from now when that is more than zero. It fails with
+	// ERATELIMIT, counting nothing, while the account is locked. Counting
+	// first, in one statement, is what bounds simultaneous guesses: each
+	// needs its own reservation, and none is granted past the lock.
+	ReserveLoginAttempt(ctx context.Context, id int64, now time.Time, lock func(failures int) time.Duration) (*User, error)
+	// ReleaseLoginAttempt gives back a reservation whose password was
+	// right (the sign-in goes on to its code): failures is the count the
+	// reservation returned; a lock it set is lifted if no attempt was
+	// reserved since.
+	ReleaseLoginAttempt(ctx context.Context, id int64, failures int) error
 	// RecordLoginSuccess clears the failure count and any lock.
 	RecordLoginSuccess(ctx context.Context, id int64) error
 	// SetSessionTwoFactor marks a session as confirmed with a second factor.

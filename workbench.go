@@ -197,6 +197,16 @@ type Exposure struct {
 // supervisor granted).
 func (e Exposure) Over(budget time.Duration) bool { return e.Visible >= budget+e.Extra }
 
+// CheckExposureExtension says whether by may give userID extra time. The
+// budget protects the person who would lift it, so nobody lifts their
+// own: it takes someone else's judgement.
+func CheckExposureExtension(by *User, userID int64) error {
+	if by == nil || by.ID == userID {
+		return Errorf(EFORBIDDEN, "your own exposure budget can only be extended by someone else")
+	}
+	return nil
+}
+
 // WorkbenchPrefs are an analyst's viewing preferences.
 type WorkbenchPrefs struct {
 	// Blur is the strength of the default blur, 1 (light) to 5 (strong).

@@ -25,6 +25,9 @@ type config struct {
 	DataDir       string
 	DatabaseURL   string
 	SecureCookies bool
+	// TrustedProxies lists the reverse proxies believed about the client
+	// address (serve only).
+	TrustedProxies string
 }
 
 // storeFlags registers the flags every command that opens the store takes,

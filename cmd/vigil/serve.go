@@ -7,7 +7,9 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/vigil-hotline/vigil/internal/store"
@@ -21,6 +23,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
 	fs.BoolVar(&cfg.SecureCookies, "secure-cookies", envBool(env, "VIGIL_SECURE_COOKIES"),
 		"mark cookies Secure and send HSTS: set when served over HTTPS [VIGIL_SECURE_COOKIES]")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("VIGIL_TRUSTED_PROXIES"),
+		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For/Forwarded name the client (none by default) [VIGIL_TRUSTED_PROXIES]")
 	withWorkers := fs.Bool("workers", true, "run the background workers in this process too")
 	identityFile := identityFlag(fs, env)
 	wc := workerFlags(fs, env)
@@ -75,10 +79,14 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := parsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	return web.New(web.Config{
 		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret: secret, SecureCookies: cfg.SecureCookies,
-		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
+		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate, TrustedProxies: proxies,
 		Accounts: accounts, Workbench: workbench,
 		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
 		Identity: identity,
@@ -129,4 +137,25 @@ type redactingWriter struct{ env *Env }
 func (w redactingWriter) Write(p []byte) (int, error) {
 	w.env.Logger.Warn(string(addrPattern.ReplaceAll(p, []byte("[address removed]"))))
 	return len(p), nil
+}
+
+// parsePrefixes reads a comma-separated list of addresses and CIDR ranges;
+// a bare address stands for itself alone.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR range", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

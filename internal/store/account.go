@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
@@ -90,29 +92,51 @@ func (db *DB) UseTOTPStep(ctx context.Context, id int64, step int64) error {
 		`UPDATE users SET totp_last_step = $2 WHERE id = $1 AND totp_last_step < $2`, id, step)
 }
 
-// RecordLoginFailure counts a failure and sets the lock in one
-// transaction, so that concurrent failures on several servers all count.
-func (db *DB) RecordLoginFailure(ctx context.Context, id int64, now time.Time, lock func(failures int) time.Duration) (*vigil.User, error) {
+// ReserveLoginAttempt counts an attempt before it is checked. The
+// conditional UPDATE is the whole guard: on SQLite writes are serialised,
+// and on PostgreSQL a concurrent UPDATE of the row waits and then
+// re-evaluates the condition against the committed lock, so no two
+// attempts can both pass the last free reservation.
+func (db *DB) ReserveLoginAttempt(ctx context.Context, id int64, now time.Time, lock func(failures int) time.Duration) (*vigil.User, error) {
 	var u *vigil.User
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
 		var n int
-		if err := tx.QueryRow(ctx, `UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1
-			RETURNING failed_logins`, id).Scan(&n); err != nil {
-			return notFound(err, "no user %d", id)
+		err := tx.QueryRow(ctx, `UPDATE users SET failed_logins = failed_logins + 1
+			WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
+			RETURNING failed_logins`, id, now).Scan(&n)
+		if errors.Is(err, sql.ErrNoRows) {
+			var one int
+			if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1`, id).Scan(&one); err != nil {
+				return notFound(err, "no user %d", id)
+			}
+			return vigil.Errorf(vigil.ERATELIMIT, "the account is locked")
+		}
+		if err != nil {
+			return err
 		}
 		if d := lock(n); d > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE users SET locked_until = $2 WHERE id = $1`, id, now.Add(d)); err != nil {
 				return err
 			}
 		}
-		var err error
 		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {
-		return nil, wrap(err, "record login failure")
+		return nil, wrap(err, "reserve login attempt")
 	}
 	return u, nil
+}
+
+// ReleaseLoginAttempt takes back one reserved failure. The lock goes only
+// when the count is still the one this reservation made: a later
+// reservation (another guess) keeps whatever lock it set.
+func (db *DB) ReleaseLoginAttempt(ctx context.Context, id int64, failures int) error {
+	return db.execOne(ctx, "release login attempt", vigil.Errorf(vigil.ENOTFOUND, "no user %d", id),
+		`UPDATE users SET
+			locked_until = CASE WHEN failed_logins = $2 THEN NULL ELSE locked_until END,
+			failed_logins = CASE WHEN failed_logins > 0 THEN failed_logins - 1 ELSE 0 END
+		WHERE id = $1`, id, failures)
 }
 
 // RecordLoginSuccess clears the failure count and any lock.

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"crypto/sha256"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +45,7 @@ func testAccounts(t *testing.T, db *store.DB) {
 		return time.Duration(n) * time.Minute
 	}
 	for i := 1; i <= 3; i++ {
-		got, err = db.RecordLoginFailure(ctx, u.ID, now, lock)
+		got, err = db.ReserveLoginAttempt(ctx, u.ID, now, lock)
 		if err != nil || got.FailedLogins != i {
 			t.Fatalf("failure %d: %+v %v", i, got, err)
 		}
@@ -51,13 +53,49 @@ func testAccounts(t *testing.T, db *store.DB) {
 	if !got.LockedUntil.Equal(now.Add(3 * time.Minute).Truncate(time.Microsecond)) {
 		t.Errorf("locked until %v", got.LockedUntil)
 	}
+	// Locked: no reservation, nothing counted.
+	if _, err := db.ReserveLoginAttempt(ctx, u.ID, now.Add(time.Minute), lock); vigil.ErrorCode(err) != vigil.ERATELIMIT {
+		t.Errorf("reservation while locked: want rate limited, got %v", err)
+	}
+	// The reservation that set the lock gives it back (its password was
+	// right); an older one does not lift a later reservation's lock.
+	if err := db.ReleaseLoginAttempt(ctx, u.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = db.FindUserByID(ctx, u.ID); got.FailedLogins != 2 || got.LockedUntil.IsZero() {
+		t.Errorf("after releasing an older reservation: %+v", got)
+	}
+	if err := db.ReleaseLoginAttempt(ctx, u.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = db.FindUserByID(ctx, u.ID); got.FailedLogins != 1 || !got.LockedUntil.IsZero() {
+		t.Errorf("after releasing the last reservation: %+v", got)
+	}
+	// Simultaneous reservations: no more than the lock allows get one.
+	var wg sync.WaitGroup
+	var granted atomic.Int32
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := db.ReserveLoginAttempt(ctx, u.ID, now, lock); err == nil {
+				granted.Add(1)
+			} else if vigil.ErrorCode(err) != vigil.ERATELIMIT {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := granted.Load(); n != 2 {
+		t.Errorf("%d simultaneous reservations granted, want 2 (1 failure already, lock at 3)", n)
+	}
 	if err := db.RecordLoginSuccess(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = db.FindUserByID(ctx, u.ID); got.FailedLogins != 0 || !got.LockedUntil.IsZero() {
 		t.Errorf("after success: %+v", got)
 	}
-	if _, err := db.RecordLoginFailure(ctx, 9999, now, lock); !vigil.IsNotFound(err) {
+	if _, err := db.ReserveLoginAttempt(ctx, 9999, now, lock); !vigil.IsNotFound(err) {
 		t.Errorf("missing user: want not found, got %v", err)
 	}
 

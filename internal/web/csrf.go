@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+
+	"github.com/vigil-hotline/vigil"
 )
 
 const csrfCookie = "vigil_csrf"
@@ -17,7 +19,14 @@ const csrfCookie = "vigil_csrf"
 // sibling domain that plants a cookie still cannot make a valid one. It is
 // the only cookie a reporter ever receives, and it identifies nothing: the
 // server keeps no record of it.
+//
+// Signed-in staff get a token bound to their session instead (see
+// sessionCSRF), so that a token taken from another browser is worthless
+// next to the victim's session cookie.
 func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	if sess := sessionFrom(r.Context()); sess != nil {
+		return s.sessionCSRF(sess)
+	}
 	if c, err := r.Cookie(csrfCookie); err == nil && s.validCSRF(c.Value) {
 		return c.Value
 	}
@@ -43,9 +52,21 @@ func (s *Server) validCSRF(tok string) bool {
 	return ok && n != "" && hmac.Equal([]byte(mac), []byte(s.csrfMAC(n)))
 }
 
-// checkCSRF verifies that a form post carries the token of its own cookie.
-// The form must already be parsed.
+// sessionCSRF is the CSRF token of a staff session: a MAC of its token
+// hash, which only the server and that session's browser can produce.
+func (s *Server) sessionCSRF(sess *vigil.Session) string {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	m.Write([]byte("csrf-session:"))
+	m.Write(sess.TokenHash)
+	return "s." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkCSRF verifies that a form post carries the token of its own cookie,
+// or, once signed in, of its own session. The form must already be parsed.
 func (s *Server) checkCSRF(r *http.Request) bool {
+	if sess := sessionFrom(r.Context()); sess != nil {
+		return hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(s.sessionCSRF(sess)))
+	}
 	c, err := r.Cookie(csrfCookie)
 	if err != nil {
 		return false

@@ -48,7 +48,7 @@ func (s *Server) handleReportSubmit(w http.ResponseWriter, r *http.Request) {
 		// The honeypot: a field people never see, that form-filling bots do.
 		s.refuseReport(w, r, lang, form, keyError(vigil.EINVALID, "err_honeypot"))
 		return
-	case !s.formLimit.allow(clientKey(r)):
+	case !s.formLimit.allow(s.clientKey(r)):
 		s.refuseReport(w, r, lang, form, keyError(vigil.ERATELIMIT, "err_rate_limited"))
 		return
 	}

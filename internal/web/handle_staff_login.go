@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -14,10 +15,6 @@ import (
 	"github.com/vigil-hotline/vigil/internal/auth"
 )
 
-// dummyHash is verified against when the user name is unknown, so that a
-// login takes as long for a missing user as for a wrong password.
-var dummyHash, _ = auth.HashPassword("not a password, only for timing", auth.DefaultArgon2)
-
 // pendingCookie carries a sign-in between the password and the code: the
 // user's ID and a deadline, signed with the server's secret and bound to
 // the password hash (a password change voids it). It grants nothing but
@@ -27,11 +24,15 @@ const (
 	pendingTTL    = 5 * time.Minute
 )
 
+// msgWrongPassword is the one answer to a wrong name, a wrong password, a
+// disabled or a locked account: a distinct answer for locked accounts
+// would tell which names exist.
 const (
-	msgWrongPassword = "Wrong name or password."
+	msgWrongPassword = "Wrong name or password. After several failed sign-ins an account is locked for a while: try again later, or ask an administrator."
 	msgWrongCode     = "Wrong or already used code."
 	msgLocked        = "Too many failed sign-ins: this account is locked for a while. Try again later, or ask an administrator."
 	msgExpired       = "The form has expired. Reload the page and try again."
+	msgBusy          = "Too many sign-ins at this moment. Try again in a minute."
 )
 
 // handleStaffLoginForm shows the staff login page.
@@ -48,46 +49,65 @@ func (s *Server) loginRefused(w http.ResponseWriter, r *http.Request, status int
 // handleStaffLogin checks a name and password. A user with a second factor
 // is then asked for a code; one without signs in (and is sent to enrolment
 // if the role needs one).
+//
+// The attempt is counted against the account before the password is
+// checked (see ReserveLoginAttempt), so simultaneous guesses cannot
+// outrun the lock. Unknown names and locked accounts get the same answer
+// as a wrong password, after a check of the same cost.
 func (s *Server) handleStaffLogin(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 8<<10); err != nil || !s.checkCSRF(r) {
 		s.loginRefused(w, r, http.StatusForbidden, "staff_login", msgExpired)
 		return
 	}
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
-	if !s.formLimit.allow("login:" + clientKey(r)) {
+	if !s.formLimit.allow("login:" + s.clientKey(r)) {
 		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", "Too many attempts. Wait a few minutes.")
 		return
 	}
 	ctx := r.Context()
-	u, err := s.cfg.Users.FindUserByName(ctx, name)
-	hash := dummyHash
-	if err == nil {
-		hash = u.PasswordHash
-	} else if !vigil.IsNotFound(err) {
-		s.logger.Error("login", "err", err)
-	}
-	ok, _ := auth.VerifyPassword(password, hash)
 	now := s.cfg.Now()
-	switch {
-	case err != nil:
-		_ = s.auditAs(ctx, nil, "login.failed", "", map[string]any{"name": truncate(name, 64), "reason": "unknown user"})
-		s.loginRefused(w, r, http.StatusUnauthorized, "staff_login", msgWrongPassword)
+	u, err := s.cfg.Users.FindUserByName(ctx, name)
+	if err != nil {
+		if !vigil.IsNotFound(err) {
+			s.logger.Error("login", "err", err)
+		}
+		if s.dummyCheck(w, r, password) {
+			_ = s.auditAs(ctx, nil, "login.failed", "", map[string]any{"name": truncate(name, 64), "reason": "unknown user"})
+			s.loginRefused(w, r, http.StatusUnauthorized, "staff_login", msgWrongPassword)
+		}
 		return
-	case now.Before(u.LockedUntil):
+	}
+	res, err := s.cfg.Users.ReserveLoginAttempt(ctx, u.ID, now, s.cfg.Accounts.lockFor)
+	if err != nil {
+		if vigil.ErrorCode(err) != vigil.ERATELIMIT {
+			s.logger.Error("login", "err", err)
+		}
 		// Refused even with the right password, or the lock would only
-		// slow guessing down instead of stopping it.
-		_ = s.auditAs(ctx, u, "login.failed", userObject(u), map[string]any{"reason": "locked"})
-		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", msgLocked)
+		// slow guessing down instead of stopping it; not counted.
+		if s.dummyCheck(w, r, password) {
+			_ = s.auditAs(ctx, u, "login.failed", userObject(u), map[string]any{"reason": "locked"})
+			s.loginRefused(w, r, http.StatusUnauthorized, "staff_login", msgWrongPassword)
+		}
 		return
-	case !ok || u.Disabled:
+	}
+	ok, err := s.passwords.Verify(ctx, password, u.PasswordHash)
+	if errors.Is(err, auth.ErrBusy) {
+		s.releaseAttempt(r, u, res.FailedLogins) // not checked: not a failure
+		s.loginBusy(w, r)
+		return
+	}
+	if !ok || u.Disabled {
 		reason := "password"
 		if ok {
 			reason = "disabled"
 		}
-		s.loginFailed(w, r, u, reason, "staff_login", msgWrongPassword)
+		s.loginFailed(w, r, res, reason, "staff_login", msgWrongPassword)
 		return
 	}
 	if u.HasTOTP() {
+		// The password was right: its reservation goes back, and the
+		// code is counted on its own.
+		s.releaseAttempt(r, u, res.FailedLogins)
 		s.setPendingCookie(w, u, now)
 		s.render(w, r, http.StatusOK, "staff_login_code", s.newStaffPage(w, r, nil))
 		return
@@ -99,25 +119,59 @@ func (s *Server) handleStaffLogin(w http.ResponseWriter, r *http.Request) {
 	s.startSession(w, r, u, false, next)
 }
 
+// dummyCheck runs a password check that cannot succeed, so that a refusal
+// without a real check takes as long as one with. It answers 503 itself
+// and returns false when the server is too busy to check.
+func (s *Server) dummyCheck(w http.ResponseWriter, r *http.Request, password string) bool {
+	hash, err := s.dummyHash()
+	if err != nil {
+		s.logger.Error("login", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return false
+	}
+	if _, err := s.passwords.Verify(r.Context(), password, hash); errors.Is(err, auth.ErrBusy) {
+		s.loginBusy(w, r)
+		return false
+	}
+	return true
+}
+
+// loginBusy answers a sign-in that found no memory to check a password in.
+func (s *Server) loginBusy(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "30")
+	s.loginRefused(w, r, http.StatusServiceUnavailable, "staff_login", msgBusy)
+}
+
+func (s *Server) releaseAttempt(r *http.Request, u *vigil.User, failures int) {
+	if err := s.cfg.Users.ReleaseLoginAttempt(r.Context(), u.ID, failures); err != nil {
+		s.logger.Error("login", "err", err)
+	}
+}
+
 // handleStaffLoginCode checks the second factor of a pending sign-in.
 func (s *Server) handleStaffLoginCode(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
 		s.loginRefused(w, r, http.StatusForbidden, "staff_login", msgExpired)
 		return
 	}
-	if !s.formLimit.allow("login:" + clientKey(r)) {
+	if !s.formLimit.allow("login:" + s.clientKey(r)) {
 		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login_code", "Too many attempts. Wait a few minutes.")
 		return
 	}
 	ctx := r.Context()
 	now := s.cfg.Now()
 	u := s.pendingUser(r, now)
-	switch {
-	case u == nil || u.Disabled || !u.HasTOTP():
+	if u == nil || u.Disabled || !u.HasTOTP() {
 		s.clearPendingCookie(w)
 		s.loginRefused(w, r, http.StatusUnauthorized, "staff_login", "The sign-in has expired. Start again.")
 		return
-	case now.Before(u.LockedUntil):
+	}
+	// Whoever is here knows the password, so the lock may say its name.
+	res, err := s.cfg.Users.ReserveLoginAttempt(ctx, u.ID, now, s.cfg.Accounts.lockFor)
+	if err != nil {
+		if vigil.ErrorCode(err) != vigil.ERATELIMIT {
+			s.logger.Error("login code", "err", err)
+		}
 		s.clearPendingCookie(w)
 		_ = s.auditAs(ctx, u, "login.failed", userObject(u), map[string]any{"reason": "locked"})
 		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", msgLocked)
@@ -135,31 +189,28 @@ func (s *Server) handleStaffLoginCode(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		s.loginFailed(w, r, u, "code", "staff_login_code", msgWrongCode)
+		s.loginFailed(w, r, res, "code", "staff_login_code", msgWrongCode)
 		return
 	}
 	s.clearPendingCookie(w)
 	s.startSession(w, r, u, true, "/staff/")
 }
 
-// loginFailed counts a failure against the account, locking it after too
-// many, and says so.
+// loginFailed records a failed attempt, already counted by its
+// reservation u, and answers it. A failed code that locks the account
+// ends the pending sign-in; a failed password says nothing of the lock.
 func (s *Server) loginFailed(w http.ResponseWriter, r *http.Request, u *vigil.User, reason, tmpl, msg string) {
-	ctx := r.Context()
-	detail := map[string]any{"reason": reason}
+	detail := map[string]any{"reason": reason, "failures": u.FailedLogins}
 	status := http.StatusUnauthorized
-	if u2, err := s.cfg.Users.RecordLoginFailure(ctx, u.ID, s.cfg.Now(), s.cfg.Accounts.lockFor); err != nil {
-		s.logger.Error("login failure", "err", err)
-	} else {
-		detail["failures"] = u2.FailedLogins
-		if !u2.LockedUntil.IsZero() && s.cfg.Now().Before(u2.LockedUntil) {
-			detail["locked_until"] = u2.LockedUntil.UTC().Format(time.RFC3339)
+	if !u.LockedUntil.IsZero() && s.cfg.Now().Before(u.LockedUntil) {
+		detail["locked_until"] = u.LockedUntil.UTC().Format(time.RFC3339)
+		if tmpl == "staff_login_code" {
 			tmpl, msg, status = "staff_login", msgLocked, http.StatusTooManyRequests
 			s.clearPendingCookie(w)
 		}
 	}
 	s.logger.Info("login refused", "user", u.Name, "reason", reason)
-	_ = s.auditAs(ctx, u, "login.failed", userObject(u), detail)
+	_ = s.auditAs(r.Context(), u, "login.failed", userObject(u), detail)
 	s.loginRefused(w, r, status, tmpl, msg)
 }
 

@@ -26,7 +26,7 @@ func (s *Server) handleStatusLookup(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 	case !s.checkCSRF(r):
 		err = keyError(vigil.EFORBIDDEN, "err_csrf")
-	case !s.formLimit.allow(clientKey(r)):
+	case !s.formLimit.allow(s.clientKey(r)):
 		err = keyError(vigil.ERATELIMIT, "err_rate_limited")
 	}
 	var rep *vigil.Report

@@ -89,6 +89,11 @@ func (s *Server) handleExposureExtend(w http.ResponseWriter, r *http.Request) {
 	if err != nil || minutes <= 0 {
 		minutes = 30
 	}
+	if err := vigil.CheckExposureExtension(userFrom(r.Context()), id); err != nil {
+		_ = s.audit(r, "exposure.extend.refused", fmt.Sprintf("user:%d", id), map[string]any{"reason": "own budget"})
+		http.Error(w, vigil.ErrorMessage(err), http.StatusForbidden)
+		return
+	}
 	if _, err := s.cfg.Users.FindUserByID(r.Context(), id); err != nil {
 		s.workbenchError(w, "extend exposure", err)
 		return

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -89,18 +91,92 @@ func (l *limiter) size() int {
 }
 
 // clientKey is the client's address for rate limiting only. IPv6 clients
-// are grouped by /64, since one host usually holds a whole /64.
-func clientKey(r *http.Request) string {
+// are grouped by /64, since one host usually holds a whole /64. Behind a
+// trusted proxy (Config.TrustedProxies) the client is the nearest address
+// in Forwarded or X-Forwarded-For that is not itself a trusted proxy;
+// anyone else's headers are ignored, since a client writes what it likes.
+func (s *Server) clientKey(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip == nil {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
 		return host
 	}
-	if ip.To4() == nil {
-		return ip.Mask(net.CIDRMask(64, 128)).String()
+	if s.trustedProxy(ip) {
+		hops := forwardedFor(r.Header)
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(hops[i])
+			if err != nil {
+				// An obfuscated or unknown hop ("_hidden", "unknown"):
+				// the proxy's own name for the client is all there is.
+				return "hop:" + hops[i]
+			}
+			ip = hop
+			if !s.trustedProxy(hop) {
+				break
+			}
+		}
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
 	}
 	return ip.String()
+}
+
+func (s *Server) trustedProxy(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxHops bounds the forwarding chain read: a longer one is a client
+// padding the header.
+const maxHops = 32
+
+// forwardedFor returns the client addresses of the forwarding chain,
+// nearest last: from RFC 7239 Forwarded when present, else from
+// X-Forwarded-For. Ports and brackets are removed.
+func forwardedFor(h http.Header) []string {
+	var hops []string
+	if fw := h.Values("Forwarded"); len(fw) > 0 {
+		for _, v := range fw {
+			for _, elem := range strings.Split(v, ",") {
+				for _, pair := range strings.Split(elem, ";") {
+					k, val, ok := strings.Cut(strings.TrimSpace(pair), "=")
+					if ok && strings.EqualFold(k, "for") {
+						hops = append(hops, hostOnly(strings.Trim(val, `"`)))
+					}
+				}
+			}
+		}
+	} else {
+		for _, v := range h.Values("X-Forwarded-For") {
+			for _, a := range strings.Split(v, ",") {
+				if a = strings.TrimSpace(a); a != "" {
+					hops = append(hops, hostOnly(a))
+				}
+			}
+		}
+	}
+	if len(hops) > maxHops {
+		hops = hops[len(hops)-maxHops:]
+	}
+	return hops
+}
+
+// hostOnly strips a port and IPv6 brackets: "[2001:db8::1]:443" and
+// "192.0.2.1:80" become bare addresses.
+func hostOnly(a string) string {
+	if ap, err := netip.ParseAddrPort(a); err == nil {
+		return ap.Addr().String()
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(a, "["), "]")
 }

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/auth"
 )
 
 // AccountsConfig configures staff accounts: two-factor authentication,
@@ -23,6 +25,12 @@ type AccountsConfig struct {
 	LockMax   time.Duration
 	// AuditPage is how many audit entries a page shows (default 100).
 	AuditPage int
+	// Argon2 is what the check for an unknown name costs (DefaultArgon2
+	// when zero): it must cost what a real account's check does, or
+	// timing tells the names apart.
+	Argon2 auth.Argon2Params
+	// Passwords bounds the memory of simultaneous password checks.
+	Passwords auth.VerifierConfig
 }
 
 func (c *AccountsConfig) defaults() {
@@ -40,6 +48,9 @@ func (c *AccountsConfig) defaults() {
 	}
 	if c.AuditPage <= 0 {
 		c.AuditPage = 100
+	}
+	if c.Argon2.Memory == 0 {
+		c.Argon2 = auth.DefaultArgon2
 	}
 }
 
@@ -59,6 +70,10 @@ func (c *AccountsConfig) lockFor(failures int) time.Duration {
 // audit log.
 func (s *Server) accountRoutes(mux *http.ServeMux) {
 	s.cfg.Accounts.defaults()
+	s.passwords = auth.NewVerifier(s.cfg.Accounts.Passwords)
+	s.dummyHash = sync.OnceValues(func() (string, error) {
+		return auth.HashPassword("not a password, only for timing", s.cfg.Accounts.Argon2)
+	})
 	public := func(h http.HandlerFunc) http.Handler { return noStore(h) }
 	mux.Handle("GET /staff/login", public(s.handleStaffLoginForm))
 	mux.Handle("POST /staff/login", public(s.handleStaffLogin))

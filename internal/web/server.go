@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/auth"
 )
 
 // Config is everything the web layer needs; cmd/vigil builds it.
@@ -33,6 +35,10 @@ type Config struct {
 	// APIRate limits API calls per key.
 	FormRate Rate
 	APIRate  Rate
+	// TrustedProxies are the reverse proxies whose Forwarded and
+	// X-Forwarded-For headers name the client for rate limiting. None by
+	// default: then every client behind a proxy shares the proxy's limit.
+	TrustedProxies []netip.Prefix
 
 	// Staff sessions end after SessionIdle without use, and after
 	// SessionMax in any case.
@@ -73,6 +79,10 @@ type Server struct {
 	handler   http.Handler
 	// staffRoutes lists every route registered with staffRoute.
 	staffRoutes []StaffRoute
+	// passwords bounds simultaneous password checks; dummyHash is checked
+	// for unknown names and locked accounts (made on first use).
+	passwords *auth.Verifier
+	dummyHash func() (string, error)
 }
 
 // New checks the configuration, parses templates and translations, and
