@@ -25,17 +25,23 @@ hash (0: no cap).`
 
 // runAPIKey manages the API keys of partners.
 func runAPIKey(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageError("%s", apikeyUsage)
+	var subs []subcommand
+	for _, name := range []string{"create", "update", "list", "usage", "revoke"} {
+		subs = append(subs, subcommand{name, func(ctx context.Context, env *Env, args []string) error {
+			return runAPIKeySub(ctx, env, name, args)
+		}})
 	}
-	sub := args[0]
+	return dispatch(ctx, env, "apikey", apikeyUsage, args, subs)
+}
+
+func runAPIKeySub(ctx context.Context, env *Env, sub string, args []string) error {
 	fs := newFlagSet(env, "apikey "+sub, apikeyUsage)
 	cfg := storeFlags(fs, env)
 	scopes := fs.String("scopes", vigil.FormatAPIScopes(vigil.DefaultAPIScopes), "what the key may do, comma-separated")
 	rate := fs.Int("rate", 0, "requests a minute for this key (0: the server's default)")
 	quota := fs.Int64("daily-quota", 0, "calls a UTC day for this key (0: no cap)")
 	since := fs.String("since", vigil.APIKeyDay(time.Now()), "first day to show (usage)")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	named := sub == "create" || sub == "revoke" || sub == "update"

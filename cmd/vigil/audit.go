@@ -13,16 +13,7 @@ const auditUsage = `Usage: vigil audit verify                 check the whole ha
 
 // runAudit reads and checks the audit log.
 func runAudit(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageError("%s", auditUsage)
-	}
-	switch args[0] {
-	case "verify":
-		return runAuditVerify(ctx, env, args[1:])
-	case "list":
-		return runAuditList(ctx, env, args[1:])
-	}
-	return usageError("audit: unknown subcommand %q\n%s", args[0], auditUsage)
+	return dispatch(ctx, env, "audit", auditUsage, args, []subcommand{{"verify", runAuditVerify}, {"list", runAuditList}})
 }
 
 func runAuditVerify(ctx context.Context, env *Env, args []string) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,50 +28,14 @@ baseline,national,iwf-a,iwf-b,iwf-c,harmful-abusive).`
 
 // runBank manages hash banks.
 func runBank(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageError("%s", bankUsage)
+	subs := []subcommand{{"create", runBankCreate}, {"list", runBankList}, {"import", runBankImport},
+		{"export", runBankExport}, {"threshold", runBankThreshold}, {"remove-entry", runBankRemoveEntry}}
+	for _, name := range []string{"enable", "disable"} {
+		subs = append(subs, subcommand{name, func(ctx context.Context, env *Env, args []string) error {
+			return runBankEnable(ctx, env, name, args)
+		}})
 	}
-	sub, rest := args[0], args[1:]
-	switch sub {
-	case "create":
-		return runBankCreate(ctx, env, rest)
-	case "list":
-		return runBankList(ctx, env, rest)
-	case "import":
-		return runBankImport(ctx, env, rest)
-	case "export":
-		return runBankExport(ctx, env, rest)
-	case "enable", "disable":
-		return runBankEnable(ctx, env, sub, rest)
-	case "threshold":
-		return runBankThreshold(ctx, env, rest)
-	case "remove-entry":
-		return runBankRemoveEntry(ctx, env, rest)
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(env.Stdout, bankUsage)
-		return nil
-	}
-	return usageError("bank: unknown subcommand %q\n%s", sub, bankUsage)
-}
-
-// interleave lets flags follow positional arguments ("import BANK FILE
-// --type pdq"), which the flag package alone does not allow.
-func interleave(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if rest[0] == "--" {
-			return append(pos, rest[1:]...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
+	return dispatch(ctx, env, "bank", bankUsage, args, subs)
 }
 
 // domainError shows a domain error's message as a plain error.

@@ -22,7 +22,7 @@ import (
 func bankEnv(t *testing.T) func(args ...string) (string, string, error) {
 	t.Helper()
 	data := t.TempDir()
-	return func(args ...string) (string, string, error) {
+	vigil := func(args ...string) (string, string, error) {
 		var out, errb bytes.Buffer
 		env := &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 			Getenv: func(k string) string {
@@ -34,6 +34,10 @@ func bankEnv(t *testing.T) func(args ...string) (string, string, error) {
 		err := run(context.Background(), env, args)
 		return out.String(), errb.String(), err
 	}
+	if _, stderr, err := vigil("migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr)
+	}
+	return vigil
 }
 
 func exitCode(err error) int {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 )
 
 const benchUsage = `Usage: vigil bench intake|hash|match|crawl [flags]
@@ -15,20 +14,6 @@ const benchUsage = `Usage: vigil bench intake|hash|match|crawl [flags]
 
 // runBench dispatches to the measurement subcommands, one file each.
 func runBench(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, benchUsage)
-		return &exitError{code: 2, err: fmt.Errorf("bench: which benchmark?")}
-	}
-	switch args[0] {
-	case "intake":
-		return runBenchIntake(ctx, env, args[1:])
-	case "hash":
-		return runBenchHash(ctx, env, args[1:])
-	case "match":
-		return runBenchMatch(ctx, env, args[1:])
-	case "crawl":
-		return runBenchCrawl(ctx, env, args[1:])
-	}
-	fmt.Fprint(env.Stderr, benchUsage)
-	return &exitError{code: 2, err: fmt.Errorf("bench: unknown benchmark %q", args[0])}
+	return dispatch(ctx, env, "bench", benchUsage, args, []subcommand{
+		{"intake", runBenchIntake}, {"hash", runBenchHash}, {"match", runBenchMatch}, {"crawl", runBenchCrawl}})
 }

@@ -44,6 +44,7 @@ type crawlBenchResult struct {
 func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bench crawl", "Usage: vigil bench crawl [--images N] [--per-page N] [--width W --height H] [--json] [--data DIR] [--database-url URL]")
 	cfg := storeFlags(fs, env)
+	cfg.create = true
 	wc := workerFlags(fs, env)
 	images := fs.Int("images", 20000, "images on the simulated site")
 	perPage := fs.Int("per-page", 100, "images per page")
@@ -84,7 +85,9 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	}
 	defer db.Close()
 	pages := (*images+*perPage-1) / *perPage + 1
-	wc.resolver, wc.allow = sim.Resolver, sim.AllowAddrs()
+	// A benchmark makes its own store, and its simulated sites are never
+	// traced to a real recipient.
+	wc.resolver, wc.allow, wc.takedown.AllowExample = sim.Resolver, sim.AllowAddrs(), true
 	wc.MaxPages, wc.MaxMedia = pages+10, *images+10
 	stop, err := startWorkers(ctx, quiet, cfg, wc, db)
 	if err != nil {

@@ -83,11 +83,8 @@ func runBenchHash(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, benchHashUsage)
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &exitError{code: 2, err: errors.New("")}
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if *generate != "" {
 		if fset.NArg() != 0 || *genCount < 1 {

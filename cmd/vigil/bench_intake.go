@@ -39,6 +39,7 @@ type intakeResult struct {
 func runBenchIntake(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bench intake", "Usage: vigil bench intake [--n N] [--concurrency C] [--json] [--data DIR] [--database-url URL]")
 	cfg := storeFlags(fs, env)
+	cfg.create = true // a benchmark makes its own store
 	n := fs.Int("n", 5000, "reports to send")
 	conc := fs.Int("concurrency", 16, "clients sending at once")
 	asJSON := fs.Bool("json", false, "print one JSON object")

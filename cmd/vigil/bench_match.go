@@ -54,11 +54,8 @@ func runBenchMatch(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "Usage: vigil bench match [flags]\n\nQueries per second of the PDQ match index on synthetic hashes.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &exitError{code: 2, err: err}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	switch {
 	case fs.NArg() > 0:

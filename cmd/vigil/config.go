@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,11 @@ type config struct {
 	// TrustedProxies lists the reverse proxies believed about the client
 	// address (serve only).
 	TrustedProxies string
+	// create lets openStore make the data folder and the database: only
+	// serve, migrate and demo do; every other command needs them to exist,
+	// so that a forgotten --data fails instead of answering from an empty
+	// database made on the spot.
+	create bool
 }
 
 // storeFlags registers the flags every command that opens the store takes,
@@ -59,10 +65,17 @@ func envBool(env *Env, key string) bool {
 // date. Migrations are idempotent and, on PostgreSQL, serialised by an
 // advisory lock, so every process may run them at start-up.
 func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, error) {
+	logger = quietLogger(logger)
 	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		drv, err := postgres.Open(ctx, postgres.Config{URL: c.DatabaseURL, Logger: logger})
 		if err != nil {
 			return nil, err
+		}
+		if !c.create {
+			if err := requireSchema(ctx, drv.Reader(), redactURL(c.DatabaseURL)); err != nil {
+				drv.Close()
+				return nil, err
+			}
 		}
 		if err := drv.Migrate(ctx); err != nil {
 			drv.Close()
@@ -73,10 +86,15 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, 
 	if c.DatabaseURL != "" {
 		return nil, fmt.Errorf("VIGIL_DATABASE_URL must start with postgres:// (or be empty for SQLite)")
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data folder: %w", err)
+	path := filepath.Join(c.DataDir, "vigil.db")
+	if c.create {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data folder: %w", err)
+		}
+	} else if err := requireDataFolder(c.DataDir, path); err != nil {
+		return nil, err
 	}
-	drv, err := sqlite.Open(sqlite.Config{Path: filepath.Join(c.DataDir, "vigil.db"), Logger: logger})
+	drv, err := sqlite.Open(sqlite.Config{Path: path, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +103,46 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, 
 		return nil, err
 	}
 	return store.New(drv), nil
+}
+
+// requireDataFolder fails, naming what is missing, unless the data folder
+// and its database exist.
+func requireDataFolder(dir, db string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("data folder %s does not exist: give --data (or VIGIL_DATA), or create it with `vigil migrate --data %s`", abs, dir)
+	} else if err != nil {
+		return fmt.Errorf("data folder %s: %w", abs, err)
+	}
+	if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("data folder %s has no database (%s): give --data (or VIGIL_DATA), or create it with `vigil migrate --data %s`",
+			abs, filepath.Base(db), dir)
+	} else if err != nil {
+		return fmt.Errorf("database %s: %w", db, err)
+	}
+	return nil
+}
+
+// requireSchema fails unless the database holds Vigil's schema: a command
+// that only reads must not create one in a database named by mistake.
+func requireSchema(ctx context.Context, q store.Querier, name string) error {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM vigil_migrations`).Scan(&n); err != nil || n == 0 {
+		return fmt.Errorf("database %s has no Vigil schema: check --database-url (or VIGIL_DATABASE_URL), or create it with `vigil migrate`", name)
+	}
+	return nil
+}
+
+// redactURL drops the password from a database URL shown in a message.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
 }
 
 // parseAndOpen parses a command's flags and opens the store they name.
@@ -150,15 +208,4 @@ func newFlagSet(env *Env, name, usage string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-// parseFlags parses, turning a flag error into a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &exitError{code: 2, err: errors.New("")}
-	}
-	return nil
 }

@@ -35,6 +35,7 @@ var demoBankSeeds = []uint64{101, 102, 103}
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "demo", "Usage: vigil demo [--addr HOST:PORT] [--data DIR] [--check]")
 	cfg := storeFlags(fs, env)
+	cfg.create = true
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
 	check := fs.Bool("check", false, "exit after the summary, with status 1 unless known, unknown and PDQ-recognised pictures all showed up (for CI)")
 	wc := workerFlags(fs, env)

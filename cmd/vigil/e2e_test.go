@@ -96,7 +96,7 @@ func startServe(t *testing.T, data, dbURL string, logBuf io.Writer) *proc {
 func startServeOn(t *testing.T, ip, data, dbURL string, logBuf io.Writer) *proc {
 	t.Helper()
 	addr := freeAddr(t, ip)
-	cmd := exec.Command(vigilBin, "serve", "--addr", addr)
+	cmd := exec.Command(vigilBin, "serve", "--addr", addr, "--allow-example-routing")
 	cmd.Env = append(os.Environ(), "VIGIL_DATA="+data, "VIGIL_DATABASE_URL="+dbURL, "VIGIL_LOG_LEVEL=debug")
 	cmd.Stdout, cmd.Stderr = logBuf, logBuf
 	if err := cmd.Start(); err != nil {
@@ -162,6 +162,9 @@ func storeURLs(t *testing.T, kind string) (data, dbURL string) {
 	if kind == "postgres" {
 		dbURL = storetest.PostgresURL(t)
 	}
+	// Only serve, migrate and demo create a database; tests of the other
+	// commands start from an empty one, as an operator would.
+	vigilCmd(t, data, dbURL, "", "migrate")
 	return data, dbURL
 }
 

@@ -85,11 +85,8 @@ func runHash(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintln(env.Stderr, hashUsage)
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &exitError{code: 2, err: errors.New("")}
+	if err := parseFlags(fset, args); err != nil {
+		return err
 	}
 	if *format != "json" && *format != "reference" {
 		return &exitError{code: 2, err: fmt.Errorf("hash: --format is json or reference, not %q", *format)}

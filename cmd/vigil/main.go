@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -35,27 +36,6 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-const usage = `vigil: the hotline platform
-
-Usage: vigil COMMAND [flags]
-
-Commands:
-  serve     run the reporting point, the API, the staff pages and the workers
-  work      run the background workers only (crawl, hash, match)
-  demo      run Vigil with a simulated internet and demo reports (offline)
-  migrate   bring the database schema up to date
-  user      manage staff accounts (user add|list|disable|enable|passwd|reset-totp|set-role)
-  audit     check and read the audit log (audit verify, audit list)
-  apikey    manage API keys for partners (apikey create NAME)
-  jobs      list queued background jobs
-  hash      hash image files (PDQ, MD5, SHA-1, SHA-256)
-  bank      manage hash banks
-  match     match files or hashes against the hash banks
-  bench     measure Vigil (bench intake|hash|match)
-  version   print the version
-
-Run "vigil COMMAND -h" for a command's flags.
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -90,62 +70,102 @@ func exitStatus(env *Env, err error) int {
 	}
 }
 
-// run dispatches to a subcommand. Each lives in a file of its own.
+// run dispatches to a subcommand. Each lives in a file of its own and has
+// a line in commands(). The command's name is the first argument that names
+// one, so that flags may come first too (`vigil --data DIR user list`).
 func run(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
-		return &exitError{code: 2, err: errors.New("")}
+	if env.Logger == nil {
+		env.Logger = newLogger(env.Stderr, env.Getenv("VIGIL_LOG_LEVEL"), env.Getenv("VIGIL_LOG_FORMAT"))
 	}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve":
-		return runServe(ctx, env, rest)
-	case "demo":
-		return runDemo(ctx, env, rest)
-	case "work":
-		return runWork(ctx, env, rest)
-	case "migrate":
-		return runMigrate(ctx, env, rest)
-	case "user":
-		return runUser(ctx, env, rest)
-	case "audit":
-		return runAudit(ctx, env, rest)
-	case "apikey":
-		return runAPIKey(ctx, env, rest)
-	case "jobs":
-		return runJobs(ctx, env, rest)
-	case "hash":
-		return runHash(ctx, env, rest)
-	case "bank":
-		return runBank(ctx, env, rest)
-	case "match":
-		return runMatch(ctx, env, rest)
-	case "bench":
-		return runBench(ctx, env, rest)
-	case "version", "-version", "--version":
-		fmt.Fprintln(env.Stdout, "vigil", version())
-		line, _ := videoSupport(ctx)
-		fmt.Fprintln(env.Stdout, line)
-		return nil
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(env.Stdout, usage)
-		return nil
+	args, err := globalFlags(env, args)
+	if err != nil {
+		return err
 	}
-	fmt.Fprint(env.Stderr, usage)
-	return &exitError{code: 2, err: fmt.Errorf("unknown command %q", cmd)}
+	for i, a := range args {
+		if isHelp(a) {
+			fmt.Fprint(env.Stdout, usage())
+			return nil
+		}
+		if a == "-version" || a == "--version" {
+			return runVersion(ctx, env, nil)
+		}
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		rest := append(append([]string{}, args[:i]...), args[i+1:]...)
+		for _, c := range commands() {
+			if c.name == a {
+				return c.run(ctx, env, rest)
+			}
+		}
+		if isFlagValue(args, i) {
+			continue
+		}
+		fmt.Fprint(env.Stderr, usage())
+		return &exitError{code: 2, err: fmt.Errorf("unknown command %q", a)}
+	}
+	fmt.Fprint(env.Stderr, usage())
+	return &exitError{code: 2, err: errors.New("")}
 }
 
+// newLogger makes the process's logger; a bad level or format falls back to
+// the defaults (the environment is read before any flag could say better).
 func newLogger(w io.Writer, level, format string) *slog.Logger {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil || level == "" {
-		lv = slog.LevelInfo
+	l, err := newLoggerChecked(w, level, format)
+	if err != nil {
+		l, _ = newLoggerChecked(w, "", "")
+	}
+	return l
+}
+
+// newLoggerChecked makes a logger at level ("debug", "info", "warn",
+// "error"; default info) in format ("text" or "json"; default text).
+func newLoggerChecked(w io.Writer, level, format string) (*slog.Logger, error) {
+	lv := slog.LevelInfo
+	if level != "" {
+		if err := lv.UnmarshalText([]byte(level)); err != nil {
+			return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+		}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
+
+// quietLogger is the logger given to River and to the migrator: what they
+// say below a warning is shown only at --log-level debug, so that a
+// command's own output is not buried under the queue's chatter.
+func quietLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return nil
+	}
+	return slog.New(demoteHandler{l.Handler()})
+}
+
+// demoteHandler logs records below Warn at Debug.
+type demoteHandler struct{ h slog.Handler }
+
+func (d demoteHandler) Enabled(ctx context.Context, lv slog.Level) bool {
+	if lv < slog.LevelWarn {
+		lv = slog.LevelDebug
+	}
+	return d.h.Enabled(ctx, lv)
+}
+
+func (d demoteHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		r.Level = slog.LevelDebug
+	}
+	return d.h.Handle(ctx, r)
+}
+
+func (d demoteHandler) WithAttrs(as []slog.Attr) slog.Handler { return demoteHandler{d.h.WithAttrs(as)} }
+func (d demoteHandler) WithGroup(name string) slog.Handler    { return demoteHandler{d.h.WithGroup(name)} }
 
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()

@@ -208,7 +208,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	queues := jobs.Queues(wc.Fetchers, wc.Hashers)
 	queues[jobargs.QueueTakedown] = takedown.QueueConfig()
 	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
-		Workers: workers, Queues: queues, Logger: env.Logger,
+		Workers: workers, Queues: queues, Logger: quietLogger(env.Logger),
 		// Jobs time out before they could be taken for lost.
 		RescueAfter: wc.RescueAfter, JobTimeout: wc.RescueAfter * 4 / 5, PollInterval: 200 * time.Millisecond,
 	})

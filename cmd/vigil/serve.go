@@ -25,10 +25,18 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		"mark cookies Secure and send HSTS: set when served over HTTPS [VIGIL_SECURE_COOKIES]")
 	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env.Getenv("VIGIL_TRUSTED_PROXIES"),
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For/Forwarded name the client (none by default) [VIGIL_TRUSTED_PROXIES]")
+	cfg.create = true
 	withWorkers := fs.Bool("workers", true, "run the background workers in this process too")
 	identityFile := identityFlag(fs, env)
 	wc := workerFlags(fs, env)
-	db, err := parseAndOpen(ctx, env, fs, cfg, args)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	// Refuse example routing before anything is created.
+	if err := wc.takedown.loadRouting(); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, env.Logger)
 	if err != nil {
 		return err
 	}
@@ -40,6 +48,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer stopMatcher()
 	wc.matcher = m
+	if err := logMissingPieces(ctx, env, cfg, wc, db); err != nil {
+		return err
+	}
 	if *withWorkers {
 		stop, err := startWorkers(ctx, env, cfg, wc, db)
 		if err != nil {

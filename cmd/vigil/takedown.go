@@ -33,6 +33,9 @@ type takedownConfig struct {
 	// TraceResolve fixes names for the tracer (tests only), as
 	// --crawl-resolve does for the crawler.
 	TraceResolve multiFlag
+	// AllowExample lets the built-in example routing, or routing that still
+	// holds its example recipients, be used (trying Vigil out; the demo).
+	AllowExample bool
 
 	// Set in code by the demo and tests.
 	traceDeps   trace.Deps
@@ -52,6 +55,8 @@ func takedownFlags(fs *flag.FlagSet, env *Env) *takedownConfig {
 	fs.StringVar(&c.CaseRefPrefix, "case-prefix", envOr(env, "VIGIL_CASE_PREFIX", "VIGIL-"), "prefix of case references [VIGIL_CASE_PREFIX]")
 	fs.DurationVar(&c.FirstRecheck, "recheck-first", 24*time.Hour, "how long after the notices a URL is first checked again")
 	fs.DurationVar(&c.RecheckEvery, "recheck-every", 24*time.Hour, "how often a URL still up is checked again")
+	fs.BoolVar(&c.AllowExample, "allow-example-routing", envBool(env, "VIGIL_ALLOW_EXAMPLE_ROUTING"),
+		"run with the built-in example routing, whose recipients are .invalid addresses (trying Vigil out only) [VIGIL_ALLOW_EXAMPLE_ROUTING]")
 	fs.Var(&c.TraceResolve, "trace-resolve", "HOST=IP: the tracer resolves HOST to IP (tests only; repeatable)")
 	return c
 }
@@ -82,16 +87,11 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 	if err != nil {
 		return nil, fmt.Errorf("tracer: %w", err)
 	}
+	if err := tc.loadRouting(); err != nil {
+		tracer.Close()
+		return nil, err
+	}
 	rules := tc.rules
-	if rules == nil && tc.RoutingConfig != "" {
-		if rules, err = route.Load(tc.RoutingConfig); err != nil {
-			tracer.Close()
-			return nil, fmt.Errorf("routing config: %w", err)
-		}
-	}
-	if rules == nil {
-		rules = route.Default()
-	}
 	from, err := mail.ParseAddress(tc.SMTPFrom)
 	if err != nil {
 		tracer.Close()

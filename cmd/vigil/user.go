@@ -28,18 +28,13 @@ and is written to the audit log.`
 
 // runUser manages staff accounts.
 func runUser(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usageError("%s", userUsage)
+	subs := []subcommand{{"add", runUserAdd}, {"list", runUserList}}
+	for _, name := range []string{"disable", "enable", "passwd", "reset-totp", "set-role"} {
+		subs = append(subs, subcommand{name, func(ctx context.Context, env *Env, args []string) error {
+			return runUserUpdate(ctx, env, name, args)
+		}})
 	}
-	switch args[0] {
-	case "add":
-		return runUserAdd(ctx, env, args[1:])
-	case "list":
-		return runUserList(ctx, env, args[1:])
-	case "disable", "enable", "passwd", "reset-totp", "set-role":
-		return runUserUpdate(ctx, env, args[0], args[1:])
-	}
-	return usageError("user: unknown subcommand %q\n%s", args[0], userUsage)
+	return dispatch(ctx, env, "user", userUsage, args, subs)
 }
 
 func runUserAdd(ctx context.Context, env *Env, args []string) error {

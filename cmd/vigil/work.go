@@ -13,7 +13,13 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "work", "Usage: vigil work [--data DIR] [--database-url URL] [flags]")
 	cfg := storeFlags(fs, env)
 	wc := workerFlags(fs, env)
-	db, err := parseAndOpen(ctx, env, fs, cfg, args)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := wc.takedown.loadRouting(); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, env.Logger)
 	if err != nil {
 		return err
 	}
