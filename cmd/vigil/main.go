@@ -36,7 +36,6 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := &Env{
@@ -164,8 +163,10 @@ func (d demoteHandler) Handle(ctx context.Context, r slog.Record) error {
 	return d.h.Handle(ctx, r)
 }
 
-func (d demoteHandler) WithAttrs(as []slog.Attr) slog.Handler { return demoteHandler{d.h.WithAttrs(as)} }
-func (d demoteHandler) WithGroup(name string) slog.Handler    { return demoteHandler{d.h.WithGroup(name)} }
+func (d demoteHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return demoteHandler{d.h.WithAttrs(as)}
+}
+func (d demoteHandler) WithGroup(name string) slog.Handler { return demoteHandler{d.h.WithGroup(name)} }
 
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
