@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"image"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"io"
 
+	"github.com/vigil-hotline/vigil/internal/jpeg"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -101,12 +101,14 @@ func decode(data []byte, maxPixels int64, res *Result) (img image.Image, f Forma
 // including truncation), keeping the original error in the chain.
 func classify(f Format, stage string, err error) error {
 	var (
-		ju jpeg.UnsupportedError
 		pu png.UnsupportedError
 		tu tiff.UnsupportedError
 	)
-	if errors.As(err, &ju) || errors.As(err, &pu) || errors.As(err, &tu) ||
-		errors.Is(err, bmp.ErrUnsupported) || errors.Is(err, errUnsupportedJPEG) {
+	if errors.Is(err, jpeg.ErrTooLarge) {
+		return fmt.Errorf("%w: %s %s: %w", ErrTooLarge, f, stage, err)
+	}
+	if errors.As(err, &pu) || errors.As(err, &tu) ||
+		errors.Is(err, bmp.ErrUnsupported) || errors.Is(err, errUnsupportedJPEG) || errors.Is(err, jpeg.ErrUnsupported) {
 		return fmt.Errorf("%w: %s %s: %w", ErrUnsupportedFormat, f, stage, err)
 	}
 	return fmt.Errorf("%w: %s %s: %w", ErrMalformed, f, stage, err)

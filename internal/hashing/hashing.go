@@ -28,11 +28,13 @@
 //   - Images under 5 pixels in either dimension get the all-zero hash and
 //     quality 0, without an error, as in the reference. Callers should treat
 //     quality below 50 as "no usable perceptual hash", as the field does.
-//   - Decoding uses Go's decoders (image/jpeg, image/png, image/gif and
-//     golang.org/x/image). Their JPEG output differs from libjpeg-turbo's
-//     by rounding, which moves a few PDQ bits on some images (see the
-//     conformance test). Building with -tags libjpeg decodes JPEG with
-//     libjpeg-turbo through cgo, configured as ImageMagick configures it.
+//   - JPEG is decoded by internal/jpeg, a pure-Go decoder that gives
+//     libjpeg-turbo's pixels (its integer IDCT, fancy upsampling and colour
+//     tables), so that PDQ is bit-exact with the reference's on JPEGs;
+//     building with -tags libjpeg decodes with libjpeg-turbo itself through
+//     cgo, configured as ImageMagick configures it, with the same pixels.
+//     Other formats use Go's decoders (image/png, image/gif and
+//     golang.org/x/image).
 //
 // # Limits and errors
 //
@@ -234,11 +236,21 @@ func hashImage(data []byte, opts Options, res *Result) error {
 	if len(data) == 0 {
 		return ErrEmpty
 	}
+	if Sniff(data) == JPEG {
+		res.Format = JPEG
+		return hashJPEG(data, opts, res)
+	}
 	img, format, err := decode(data, opts.maxPixels(), res)
 	res.Format = format
 	if err != nil {
 		return err
 	}
+	hashPixels(img, opts, res)
+	return nil
+}
+
+// hashPixels computes PDQ (and the dihedral hashes when asked) of img.
+func hashPixels(img image.Image, opts Options, res *Result) {
 	if opts.Dihedral {
 		d, q := pdq.FromImageDihedral(img)
 		res.PDQ, res.Quality, res.Dihedral = d[pdq.Original], q, &d
@@ -248,7 +260,6 @@ func hashImage(data []byte, opts Options, res *Result) error {
 	} else {
 		res.PDQ, res.Quality = pdq.FromImage(img)
 	}
-	return nil
 }
 
 // DecodeImage decodes data as Hash does (format detection, both limits,

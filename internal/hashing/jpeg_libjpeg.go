@@ -183,3 +183,13 @@ func libjpegDecode(data []byte) (image.Image, error) {
 	}
 	return img, nil
 }
+
+// hashJPEG decodes through libjpeg-turbo and hashes the pixels.
+func hashJPEG(data []byte, opts Options, res *Result) error {
+	img, _, err := decode(data, opts.maxPixels(), res)
+	if err != nil {
+		return err
+	}
+	hashPixels(img, opts, res)
+	return nil
+}
