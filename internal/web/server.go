@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/auth"
+	"github.com/vigil-hotline/vigil/internal/web/openapi"
 )
 
 // Config is everything the web layer needs; cmd/vigil builds it.
@@ -74,8 +75,6 @@ type Server struct {
 	templates templates
 	formLimit *limiter
 	keyLimit  *keyLimiter
-	usage     *apiUsage
-	fileSlots chan struct{}
 	handler   http.Handler
 	// staffRoutes lists every route registered with staffRoute.
 	staffRoutes []StaffRoute
@@ -83,6 +82,12 @@ type Server struct {
 	// for unknown names and locked accounts (made on first use).
 	passwords *auth.Verifier
 	dummyHash func() (string, error)
+
+	// The partner API's state (issue 17): use counted per key, slots for
+	// files being hashed, and the OpenAPI document as a page.
+	usage        *apiUsage
+	fileSlots    chan struct{}
+	apiReference []byte
 }
 
 // New checks the configuration, parses templates and translations, and
@@ -127,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.Lookup.MaxFiles = 4
 	}
 	s.fileSlots = make(chan struct{}, cfg.Lookup.MaxFiles)
+	if s.apiReference, err = openapi.Reference(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -158,6 +166,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/reports/{code}", s.apiAuth(s.handleAPIReportStatus, vigil.ScopeReport, vigil.ScopeReportStatus))
 	mux.Handle("GET /api/v1/lookup", s.apiAuth(s.handleAPILookupGet, vigil.ScopeLookup))
 	mux.Handle("POST /api/v1/lookup", s.apiAuth(s.handleAPILookupPost, vigil.ScopeLookup))
+	// Every /api/ route is in openapi/openapi.json; a test holds both to
+	// each other.
+	mux.HandleFunc("GET /api/openapi.json", s.handleAPIOpenAPI)
+	mux.HandleFunc("GET /api/{$}", s.handleAPIReference)
 
 	// Staff routes register through s.staffRoute, which puts them behind
 	// the staff gate and into the access-control test.
