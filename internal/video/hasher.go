@@ -17,6 +17,8 @@ import (
 type Hasher struct {
 	tools Tools
 	opts  Options
+	// started, when set (tests), learns each child's process ID.
+	started func(pid int)
 }
 
 // New returns a Hasher that runs the given tools.
@@ -69,7 +71,7 @@ func (h *Hasher) Hash(ctx context.Context, in Input) (*Result, error) {
 func (h *Hasher) Probe(ctx context.Context, in Input) (*Info, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.Limits.Timeout)
 	defer cancel()
-	head, _, err := h.head(in)
+	head, _, err := h.head(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +85,7 @@ func (h *Hasher) Probe(ctx context.Context, in Input) (*Info, error) {
 
 // head checks the byte limit and, for a stream, reads the part that is
 // probed.
-func (h *Hasher) head(in Input) ([]byte, int64, error) {
+func (h *Hasher) head(ctx context.Context, in Input) ([]byte, int64, error) {
 	l := h.opts.Limits
 	switch {
 	case in.Data != nil:
@@ -94,15 +96,32 @@ func (h *Hasher) head(in Input) ([]byte, int64, error) {
 			return nil, 0, fail(ReasonMalformed, "empty file")
 		}
 	case in.Stream != nil:
-		head := make([]byte, min(probeHead, l.MaxBytes))
-		n, err := io.ReadFull(in.Stream, head)
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-			return nil, 0, fmt.Errorf("video: reading: %w", err)
+		// Read in the background: a stream that stalls must not hold the
+		// caller past the time limit. (The read itself ends when the
+		// stream's writer gives up.)
+		type result struct {
+			n   int
+			err error
 		}
-		if n == 0 {
+		head := make([]byte, min(probeHead, l.MaxBytes))
+		got := make(chan result, 1)
+		go func() {
+			n, err := io.ReadFull(in.Stream, head)
+			got <- result{n, err}
+		}()
+		var r result
+		select {
+		case r = <-got:
+		case <-ctx.Done():
+			return nil, 0, &Error{Reason: ReasonTimeout, Detail: "reading the stream's head", Err: ctx.Err()}
+		}
+		if r.err != nil && !errors.Is(r.err, io.ErrUnexpectedEOF) && !errors.Is(r.err, io.EOF) {
+			return nil, 0, fmt.Errorf("video: reading: %w", r.err)
+		}
+		if r.n == 0 {
 			return nil, 0, fail(ReasonMalformed, "empty stream")
 		}
-		return head[:n], int64(n), nil
+		return head[:r.n], int64(r.n), nil
 	}
 	return nil, 0, nil
 }
@@ -117,7 +136,7 @@ func (h *Hasher) Frames(ctx context.Context, in Input, fn func(*Frame) error) (*
 	l := h.opts.Limits
 	ctx, cancel := context.WithTimeout(ctx, l.Timeout)
 	defer cancel()
-	head, headLen, err := h.head(in)
+	head, headLen, err := h.head(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +189,12 @@ func (h *Hasher) Frames(ctx context.Context, in Input, fn func(*Frame) error) (*
 	if err := c.cmd.Start(); err != nil {
 		return info, fmt.Errorf("video: starting ffmpeg: %w", err)
 	}
+	if h.started != nil {
+		h.started(c.cmd.Process.Pid)
+	}
 	ferr := h.readFrames(bufio.NewReaderSize(stdout, 1<<16), info, w, ht, every, c, fn)
-	if ferr != nil {
+	ended := ReasonOf(ferr) == ReasonNoFrames || ReasonOf(ferr) == ReasonMalformed // ffmpeg's output ended
+	if ferr != nil && !ended {
 		c.kill(ReasonCanceled) // stop decoding; the reason is ferr's
 	}
 	werr := c.cmd.Wait()
@@ -180,7 +203,7 @@ func (h *Hasher) Frames(ctx context.Context, in Input, fn func(*Frame) error) (*
 	}
 	if ferr != nil {
 		// No frame, or a cut frame, because ffmpeg failed: its reason.
-		if r := ReasonOf(ferr); r == ReasonNoFrames || r == ReasonMalformed {
+		if ended {
 			if rerr := c.result(ctx, werr, "ffmpeg"); rerr != nil {
 				return info, rerr
 			}

@@ -53,7 +53,13 @@ func (h *Hasher) probe(ctx context.Context, src *source) (*Info, error) {
 	c := l.command(ctx, h.tools.FFprobe, []string{"-v", "error", "-hide_banner", "-of", "json",
 		"-show_format", "-show_streams", "-i", src.arg}, src)
 	c.cmd.Stdout = out
-	err := c.cmd.Run()
+	err := c.cmd.Start()
+	if err == nil {
+		if h.started != nil {
+			h.started(c.cmd.Process.Pid)
+		}
+		err = c.cmd.Wait()
+	}
 	if err := c.result(ctx, err, "ffprobe"); err != nil {
 		return nil, err
 	}

@@ -151,6 +151,11 @@ func (c *child) result(ctx context.Context, waitErr error, what string) error {
 			}
 		}
 		msg := c.stderr.String()
+		if strings.Contains(msg, "Picture size") && strings.Contains(msg, "is invalid") {
+			// libavutil refuses frame sizes it cannot address before we
+			// see the header: a resolution beyond any limit.
+			return &Error{Reason: ReasonResolution, Detail: what + " refused the frame size", Err: errors.New(lastLine(msg))}
+		}
 		if strings.Contains(msg, "Cannot allocate memory") || strings.Contains(msg, "out of memory") {
 			return &Error{Reason: ReasonMemory, Detail: what + " hit its memory limit", Err: errors.New(lastLine(msg))}
 		}
