@@ -26,6 +26,7 @@ func commands() []command {
 		{"work", "", "the background workers only (crawl, hash, match, trace, send, recheck)", runWork},
 		{"demo", "[--check]", "Vigil with a simulated internet; --check exits after the summary (CI)", runDemo},
 		{"migrate", "", "create the database or bring its schema up to date", runMigrate},
+		{"config", "check|example", "check a configuration, or print a commented example file", runConfig},
 		{"user", "add|list|disable|enable|passwd|reset-totp|set-role", "staff accounts", runUser},
 		{"apikey", "create|list|revoke", "API keys for partners, printed once, stored hashed", runAPIKey},
 		{"jobs", "[--state available]", "the job queue", runJobs},
@@ -55,7 +56,7 @@ func usage() string {
 		b.WriteString(line + c.summary + "\n")
 	}
 	b.WriteString("\nFlags go before or after the arguments. Run \"vigil COMMAND -h\" for a command's flags.\n" +
-		"Global flags: --log-level debug|info|warn|error, --log-format text|json.\n")
+		"Global flags: --config FILE (VIGIL_CONFIG), --log-level debug|info|warn|error, --log-format text|json.\n")
 	return b.String()
 }
 
@@ -181,7 +182,7 @@ func globalFlags(env *Env, args []string) ([]string, error) {
 			format = value
 		}
 	}
-	if level == "" && format == "" {
+	if level == "" && format == "" && env.ConfigFile == "" {
 		return rest, nil
 	}
 	if level == "" {

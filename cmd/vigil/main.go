@@ -25,6 +25,12 @@ type Env struct {
 	// IsTerminal reports whether Stderr is a terminal (for progress bars).
 	IsTerminal bool
 	Logger     *slog.Logger
+	// ConfigFile is the configuration file in use (--config or
+	// VIGIL_CONFIG), empty when none: Getenv already answers its values.
+	ConfigFile string
+	// LookupDomain, when set, replaces DNS in `vigil config check` (tests
+	// run without a network).
+	LookupDomain func(ctx context.Context, domain string) error
 }
 
 // exitError carries a chosen exit status out of a subcommand.
@@ -76,8 +82,16 @@ func run(ctx context.Context, env *Env, args []string) error {
 	if env.Logger == nil {
 		env.Logger = newLogger(env.Stderr, env.Getenv("VIGIL_LOG_LEVEL"), env.Getenv("VIGIL_LOG_FORMAT"))
 	}
-	args, err := globalFlags(env, args)
+	path, args, err := configPath(env, args)
 	if err != nil {
+		return err
+	}
+	if path != "" {
+		if err := useConfigFile(env, path); err != nil {
+			return err
+		}
+	}
+	if args, err = globalFlags(env, args); err != nil {
 		return err
 	}
 	for i, a := range args {
