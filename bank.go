@@ -21,7 +21,7 @@ const (
 )
 
 // BankSources lists every bank source.
-var BankSources = []BankSource{SourceNCMEC, SourceIWF, SourceINHOPEPartner, SourceHotline, SourceOther}
+var BankSources = []BankSource{SourceNCMEC, SourceIWF, SourceINHOPEPartner, SourceHotline, SourceOther, SourceVictim}
 
 // ParseBankSource accepts a source name in any case.
 func ParseBankSource(s string) (BankSource, error) {
@@ -31,7 +31,7 @@ func ParseBankSource(s string) (BankSource, error) {
 			return v, nil
 		}
 	}
-	return "", Errorf(EINVALID, "unknown bank source %q (want ncmec, iwf, inhope-partner, hotline or other)", s)
+	return "", Errorf(EINVALID, "unknown bank source %q (want ncmec, iwf, inhope-partner, hotline, other or victim)", s)
 }
 
 // BankKind says what a match in a bank means.
@@ -87,6 +87,9 @@ func (b *Bank) Validate() error {
 	}
 	if _, err := ParseBankKind(string(b.Kind)); err != nil {
 		return err
+	}
+	if (b.Source == SourceVictim) != (b.Name == VictimBankName) {
+		return Errorf(EINVALID, "only the bank %q has the source %q: it is filled by victims' submissions alone", VictimBankName, SourceVictim)
 	}
 	if err := ValidatePDQThreshold(b.PDQThreshold); err != nil {
 		return err

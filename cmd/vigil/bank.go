@@ -64,7 +64,7 @@ func openBank(ctx context.Context, env *Env, cfg *config, name string) (*store.D
 func runBankCreate(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "bank create", "Usage: vigil bank create NAME --source S [--terms T] [--kind block|allow] [--threshold N]")
 	cfg := storeFlags(fs, env)
-	source := fs.String("source", "", "where the hashes come from: ncmec, iwf, inhope-partner, hotline or other")
+	source := fs.String("source", "", "where the hashes come from: ncmec, iwf, inhope-partner, hotline or other (victim: the victims' bank only)")
 	terms := fs.String("terms", "", "the terms the list came under")
 	kind := fs.String("kind", "block", "block (entries match) or allow (entries never match)")
 	threshold := fs.Int("threshold", vigil.DefaultPDQThreshold, "largest PDQ distance that matches in this bank")
@@ -189,6 +189,9 @@ same file twice adds nothing.`)
 		return err
 	}
 	defer db.Close()
+	if b.Source == vigil.SourceVictim {
+		return usageError("bank import: the bank %s is filled by victims' own submissions only", b.Name)
+	}
 
 	// The bar counts bytes of the file, the one total known in advance.
 	bar := progress.New(env.Stderr, "importing "+b.Name+" (bytes)", size, env.IsTerminal)
@@ -257,6 +260,11 @@ func runBankExport(ctx context.Context, env *Env, args []string) error {
 	db, b, err := openBank(ctx, env, cfg, pos[0])
 	if err != nil {
 		return err
+	}
+	if b.Source == vigil.SourceVictim {
+		db.Close()
+		// Victims' hashes are matched, never handed out in bulk.
+		return usageError("bank export: the bank %s cannot be exported: its entries are only ever matched", b.Name)
 	}
 	defer db.Close()
 	w, err := bankfile.NewWriter(env.Stdout, f)

@@ -100,8 +100,8 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate, TrustedProxies: proxies,
 		Accounts: accounts, Workbench: workbench,
 		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
-		Identity: identity,
-		Lookup:   web.LookupConfig{Matcher: wc.matcher},
+		Identity: identity, Victims: db,
+		Lookup: web.LookupConfig{Matcher: wc.matcher},
 	})
 }
 

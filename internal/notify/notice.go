@@ -54,6 +54,10 @@ type Notice struct {
 	FirstNoticeID string
 	// Provider is the provider that did not act (escalation).
 	Provider string
+	// Priority marks a notice the person shown asked for (a victim-bank
+	// match): the message says so in its headers, for providers that
+	// sort their abuse desk by them.
+	Priority bool
 }
 
 func (n *Notice) validate() error {
@@ -131,6 +135,9 @@ func (m *Mailer) RenderNotice(n *Notice) (*Message, error) {
 		header{"Content-Transfer-Encoding", cte},
 		header{"Content-Language", string(orEN(n.Lang))},
 	)
+	if n.Priority {
+		hs = append(hs, header{"Importance", "high"}, header{"Priority", "urgent"}, header{"X-Priority", "1 (Highest)"})
+	}
 	var b bytes.Buffer
 	writeHeaders(&b, hs)
 	b.WriteString("\r\n")

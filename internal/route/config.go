@@ -32,6 +32,8 @@ type Config struct {
 	Home      HomeRule               `json:"home"`
 	Elsewhere ElsewhereRule          `json:"elsewhere"`
 	Countries map[string]CountryRule `json:"countries,omitempty"` // per hosting country, overriding Elsewhere
+	// Victim is the route of matches in the victim bank (issue 20).
+	Victim VictimRule `json:"victim"`
 	// Simulation allows renotice intervals under a minute, for the demo and
 	// tests, which compress days into seconds. Never set it in production.
 	Simulation bool `json:"simulation,omitempty"`
@@ -70,6 +72,22 @@ type ElsewhereRule struct {
 	Police   *bool `json:"police,omitempty"`
 	Provider bool  `json:"provider,omitempty"`
 }
+
+// VictimRule routes content that the person shown asked to have removed
+// (severity SelfReported): a priority notice to the provider wherever it
+// is hosted, since the person wants it gone, not investigated. Provider
+// defaults to true, Police to false; with no provider contact it goes to
+// the police. Options default to the provider's, with a deadline of 4
+// hours and renotices every 12 hours.
+type VictimRule struct {
+	Provider *bool   `json:"provider,omitempty"`
+	Police   *bool   `json:"police,omitempty"`
+	Options  Options `json:"options"`
+}
+
+// SelfReported is the severity (and classification) of victim-bank
+// matches: "reported by the person shown" (vigil.ClassSelfReported).
+const SelfReported = "self-reported"
 
 // CountryRule overrides ElsewhereRule for one country.
 type CountryRule struct {

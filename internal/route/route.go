@@ -56,6 +56,9 @@ type Route struct {
 	EscalateAfter    int           `json:"escalate_after,omitempty"`
 	Escalation       []Escalation  `json:"escalation,omitempty"`
 	Reasons          []string      `json:"reasons"`
+	// Priority marks a notice the person shown asked for: the provider
+	// is asked to act first on it.
+	Priority bool `json:"priority,omitempty"`
 }
 
 // Overdue reports whether the route's deadline has passed at now.
@@ -74,6 +77,9 @@ type Rules struct {
 	elsePolice bool
 	elseProv   bool
 	countries  map[string]CountryRule
+	victimProv bool
+	victimPol  bool
+	victimSet  settings
 }
 
 type hotlineRule struct {
@@ -142,6 +148,11 @@ func compile(cfg Config, v *validator) *Rules {
 	r.homeProv = cfg.Home.Provider
 	r.elsePolice = cfg.Elsewhere.Police == nil || *cfg.Elsewhere.Police
 	r.elseProv = cfg.Elsewhere.Provider
+	r.victimProv = cfg.Victim.Provider == nil || *cfg.Victim.Provider
+	r.victimPol = cfg.Victim.Police != nil && *cfg.Victim.Police
+	vbase := r.provider
+	vbase.deadline, vbase.renotice = Deadline{Duration: 4 * time.Hour}, min(12*time.Hour, r.provider.renotice)
+	r.victimSet = v.options("victim.options", vbase, cfg.Victim.Options, true)
 	for c, rule := range cfg.Countries {
 		r.countries[v.country("countries."+c, c)] = rule
 	}
@@ -191,6 +202,9 @@ func (r *Rules) Decide(tr *trace.Trace, severity string, assessed time.Time) []R
 		return ok
 	}
 
+	if normSeverity(severity) == SelfReported {
+		return r.decideVictim(tr, country, severity, assessed, why)
+	}
 	if h, ok := r.hotlines[country]; ok {
 		return []Route{r.route(Hotline, h.recipient, h.set, country, severity, assessed,
 			append(why, fmt.Sprintf("%s has a partner hotline: %s", country, h.recipient.Name)))}
@@ -220,6 +234,30 @@ func (r *Rules) Decide(tr *trace.Trace, severity string, assessed time.Time) []R
 			msg = "no other route is possible: to the police"
 		}
 		police(msg)
+	}
+	return routes
+}
+
+// decideVictim routes a victim-bank match: the priority notice to the
+// provider, the police when configured or when no provider can be found.
+func (r *Rules) decideVictim(tr *trace.Trace, country, severity string, assessed time.Time, why []string) []Route {
+	var routes []Route
+	if r.victimProv {
+		// The provider notice with the victim route's settings.
+		vr := *r
+		vr.provider = r.victimSet
+		rt, ok := vr.providerRoute(tr, country, severity, assessed,
+			append(slices.Clone(why), "reported by the person shown: priority notice to the provider"))
+		if ok {
+			rt.Priority = true
+			routes = append(routes, rt)
+		} else {
+			why = append(why, rt.Reasons[len(rt.Reasons)-1])
+		}
+	}
+	if r.victimPol || len(routes) == 0 {
+		routes = append(routes, r.route(Police, r.police, r.policeSet, country, severity, assessed,
+			append(slices.Clone(why), "reported by the person shown: to the police")))
 	}
 	return routes
 }

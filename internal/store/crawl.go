@@ -161,6 +161,15 @@ func (db *DB) FinishMatch(ctx context.Context, task *vigil.CrawlTask, matches []
 						break
 					}
 				}
+				// Matches only of a flagged victim submission wait for an
+				// analyst instead of opening the takedown path.
+				held, err := db.holdVictimMatches(ctx, tx, task.MediaID, matches)
+				if err != nil {
+					return err
+				}
+				if held {
+					status, class, queued = vigil.MediaUnknown, "", &now
+				}
 			}
 			n, err := tx.Exec(ctx, `UPDATE media SET status = $2, classification = $3, match_runs = match_runs + 1,
 				matched_at = $4, queued_at = $5 WHERE id = $1 AND matched_at IS NULL`,

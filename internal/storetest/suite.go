@@ -34,6 +34,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("WorkbenchClaimConcurrent", func(t *testing.T) { testWorkbenchClaimConcurrent(t, open(t)) })
 	t.Run("WorkbenchAssess", func(t *testing.T) { testWorkbenchAssess(t, open(t)) })
 	t.Run("WorkbenchWellbeing", func(t *testing.T) { testWorkbenchWellbeing(t, open(t)) })
+	t.Run("Victims", func(t *testing.T) { testVictims(t, open(t)) })
+	t.Run("VictimFlag", func(t *testing.T) { testVictimFlag(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {

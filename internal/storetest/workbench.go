@@ -20,6 +20,9 @@ type SeedItem struct {
 	BlobKey          string
 	Class, MIME      string
 	Page             string // the page it is found on; "" for the reported URL itself
+	// Matches are the bank entries the matcher found for it (none: it
+	// goes to the queue).
+	Matches []vigil.Match
 }
 
 // SeedCase reports url and runs its crawl through the store as the
@@ -66,7 +69,7 @@ func SeedCase(t *testing.T, db *store.DB, url string, items []SeedItem) (int64, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := db.FinishMatch(ctx, xt, nil, cur.MatchedAt == nil); err != nil {
+		if err := db.FinishMatch(ctx, xt, it.Matches, cur.MatchedAt == nil); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, m.ID)

@@ -162,7 +162,7 @@ func (ws *Workers) render(t *vigil.Takedown, tr *trace.Trace, r route.Route, i i
 		out.Kind = "notice"
 		msg, err = ws.cfg.Mailer.RenderNotice(&notify.Notice{ID: key, Kind: notify.KindNotice, Lang: lang, To: to, Date: now,
 			CaseRef: ws.caseRef(t), URL: t.URL, SeenAt: t.FirstSeenAt, Category: t.Classification,
-			EvidenceRef: fmt.Sprintf("%s/trace", ws.caseRef(t))})
+			EvidenceRef: fmt.Sprintf("%s/trace", ws.caseRef(t)), Priority: r.Priority})
 	} else {
 		out.Kind = "forward"
 		msg, err = ws.renderForward(t, tr, r, key, lang, to, media, now)

@@ -41,7 +41,9 @@ type harness struct {
 	world *simworld.World
 }
 
-func newHarness(t *testing.T, db *store.DB, opts simworld.Options) *harness {
+// newHarness starts the simulated world and the workers; matcher replaces
+// allKnown when given.
+func newHarness(t *testing.T, db *store.DB, opts simworld.Options, matcher ...vigil.Matcher) *harness {
 	t.Helper()
 	sim, err := simnet.Start(simnet.Options{BenchImages: 20, BenchPerPage: 10})
 	if err != nil {
@@ -74,7 +76,11 @@ func newHarness(t *testing.T, db *store.DB, opts simworld.Options) *harness {
 		t.Fatal(err)
 	}
 	workers := river.NewWorkers()
-	(&jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: allKnown{}, Budget: vigil.DefaultCrawlBudget}).Register(workers)
+	var m vigil.Matcher = allKnown{}
+	if len(matcher) > 0 {
+		m = matcher[0]
+	}
+	(&jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: m, Budget: vigil.DefaultCrawlBudget}).Register(workers)
 	takedown.Register(workers, takedown.Config{Store: db, Tracer: tracer, Rules: world.Rules, Mailer: mailer, Sender: mailer,
 		Fetcher: f, Blobs: vault, Hotline: "Hotline BE (test)", CaseRefPrefix: "BE-",
 		FirstRecheck: 200 * time.Millisecond, RecheckEvery: 200 * time.Millisecond})

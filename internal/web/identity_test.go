@@ -23,7 +23,7 @@ func publicPages(t *testing.T, e *env, lang string) map[string]string {
 	pages := map[string]string{}
 	for _, p := range []string{"/", "/status", "/imprint", "/privacy", "/remove", "/remove/status"} {
 		resp, body := e.get(c, p+"?lang="+lang)
-		if resp.StatusCode == 404 && strings.HasPrefix(p, "/remove") {
+		if (resp.StatusCode == 404 || resp.StatusCode == 405) && strings.HasPrefix(p, "/remove") {
 			continue // the victim's pages come with their own change
 		}
 		if resp.StatusCode != 200 {
@@ -44,7 +44,8 @@ func publicPages(t *testing.T, e *env, lang string) map[string]string {
 // page in every language shows the emergency number, Stop it Now!, the
 // helpline and victim support, and names Vigil only as the default.
 func TestHelpRoutesOnEveryPublicPage(t *testing.T) {
-	e := newEnv(t, storetest.Open(t, "sqlite"))
+	db := storetest.Open(t, "sqlite")
+	e := newEnv(t, db, withVictims(db))
 	for _, lang := range []string{"nl", "fr", "de", "en"} {
 		for name, body := range publicPages(t, e, lang) {
 			for _, want := range []string{`id="help"`, `href="tel:112"`, "Stop it Now!", "stopitnow", `href="tel:116000"`,
@@ -95,7 +96,8 @@ func TestConfiguredIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, storetest.Open(t, "sqlite"), func(c *web.Config) { c.Identity = id })
+	db := storetest.Open(t, "sqlite")
+	e := newEnv(t, db, withVictims(db), func(c *web.Config) { c.Identity = id })
 	for _, lang := range []string{"nl", "fr", "de", "en"} {
 		want := "Child Focus"
 		if lang == "fr" {

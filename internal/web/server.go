@@ -56,6 +56,9 @@ type Config struct {
 	// Identity is the hotline's name, logo, colours, legal notices and
 	// help routes on the public pages (issue 20); zero is fine.
 	Identity Identity
+	// Victims is the victim bank's submissions (issue 20); nil leaves the
+	// victim's pages out.
+	Victims vigil.VictimService
 
 	Now func() time.Time
 }
@@ -178,6 +181,7 @@ func (s *Server) routes() http.Handler {
 	s.accountRoutes(mux)
 	s.workbenchRoutes(mux)
 	s.takedownRoutes(mux)
+	s.victimRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/vigil-hotline/vigil"
+)
+
+// handleStaffVictims shows supervisors the victims' submissions, flagged
+// first: a submission whose hashes match many mutually unrelated pictures
+// may be someone trying to take down legitimate content with a common
+// picture, and its matches wait for an analyst. No tracking code, hash or
+// anything about the person is shown.
+func (s *Server) handleStaffVictims(w http.ResponseWriter, r *http.Request) {
+	subs, err := s.cfg.Victims.ListVictimSubmissions(r.Context(), 500)
+	if err != nil {
+		s.logger.Error("victim submissions", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, r, http.StatusOK, "staff_victims", s.newStaffPage(w, r, struct {
+		Rows      []*vigil.VictimSubmissionSummary
+		Threshold int
+	}{subs, vigil.VictimFlagUnrelated}))
+}
+
+// handleStaffVictimFlag flags a submission or clears its flag (audited).
+func (s *Server) handleStaffVictimFlag(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
+		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		return
+	}
+	flagged := r.PostFormValue("flagged") == "1"
+	if err := s.cfg.Victims.SetVictimFlag(r.Context(), id, flagged); err != nil {
+		if httpStatus(err) >= 500 {
+			s.logger.Error("victim flag", "err", err)
+		}
+		http.Error(w, vigil.ErrorMessage(err), httpStatus(err))
+		return
+	}
+	if err := s.audit(r, "victim.flag", "victim-submission:"+strconv.FormatInt(id, 10), map[string]any{"flagged": flagged}); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/staff/victims", http.StatusSeeOther)
+}
