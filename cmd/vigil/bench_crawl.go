@@ -41,7 +41,7 @@ type crawlBenchResult struct {
 // report, crawl job, pages, media fetched and stored encrypted, hashed,
 // matched — and, in the same run, hashes the same pictures alone, so that
 // the pipeline's cost over hashing shows.
-func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
+func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	fs := newFlagSet(env, "bench crawl", "Usage: vigil bench crawl [--images N] [--per-page N] [--width W --height H] [--json] [--data DIR] [--database-url URL]")
 	cfg := storeFlags(fs, env)
 	cfg.create = true
@@ -60,7 +60,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 		cfg.DataDir = dir
 	}
 	quiet := &Env{Stdout: env.Stdout, Stderr: env.Stderr, Getenv: env.Getenv, Logger: slog.New(slog.DiscardHandler)}
@@ -73,7 +73,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
+	defer func() { err = errors.Join(err, sim.Close()) }()
 	progress("generating %d pictures of %dx%d…", *images, *width, *height)
 	seeds := sim.BenchSeeds()
 	if err := sim.Images.Warm(seeds, simnet.Variant{}, runtime.NumCPU()); err != nil {
@@ -93,7 +93,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer func() { err = errors.Join(err, stop()) }()
 
 	progress("crawling %s…", sim.BenchURL())
 	if *cpuProfile != "" {
@@ -101,7 +101,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { err = errors.Join(err, f.Close()) }()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,7 +37,7 @@ type intakeResult struct {
 // runBenchIntake measures the report API end to end over HTTP on loopback:
 // a real server, a real store, one new URL per report (so one crawl job
 // each), and clients that wait for each answer.
-func runBenchIntake(ctx context.Context, env *Env, args []string) error {
+func runBenchIntake(ctx context.Context, env *Env, args []string) (err error) {
 	fs := newFlagSet(env, "bench intake", "Usage: vigil bench intake [--n N] [--concurrency C] [--json] [--data DIR] [--database-url URL]")
 	cfg := storeFlags(fs, env)
 	cfg.create = true // a benchmark makes its own store
@@ -51,7 +52,7 @@ func runBenchIntake(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
+		defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 		cfg.DataDir = dir
 	}
 	quiet := slog.New(slog.DiscardHandler)
@@ -74,8 +75,12 @@ func runBenchIntake(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go serveHTTP(sctx, &Env{Logger: quiet}, ln, srv) //nolint:errcheck
+	served := make(chan error, 1)
+	go func() { served <- serveHTTP(sctx, &Env{Logger: quiet}, ln, srv) }()
+	defer func() {
+		stop()
+		err = errors.Join(err, <-served)
+	}()
 	endpoint := "http://" + ln.Addr().String() + "/api/v1/reports"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
 	run := time.Now().UnixNano()

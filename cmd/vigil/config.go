@@ -78,8 +78,7 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, 
 			}
 		}
 		if err := drv.Migrate(ctx); err != nil {
-			drv.Close()
-			return nil, err
+			return nil, errors.Join(err, drv.Close())
 		}
 		return store.New(drv), nil
 	}
@@ -99,8 +98,7 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, 
 		return nil, err
 	}
 	if err := drv.Migrate(ctx); err != nil {
-		drv.Close()
-		return nil, err
+		return nil, errors.Join(err, drv.Close())
 	}
 	return store.New(drv), nil
 }

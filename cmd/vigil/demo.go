@@ -32,7 +32,7 @@ var demoBankSeeds = []uint64{101, 102, 103}
 // runDemo starts Vigil with a small simulated internet on loopback, loads
 // a demo bank, files reports through the public form and shows what came
 // of them. Everything is offline and every picture is generated.
-func runDemo(ctx context.Context, env *Env, args []string) error {
+func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	fs := newFlagSet(env, "demo", "Usage: vigil demo [--addr HOST:PORT] [--data DIR] [--check]")
 	cfg := storeFlags(fs, env)
 	cfg.create = true
@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("simulated internet: %w", err)
 	}
-	defer sim.Close()
+	defer func() { err = errors.Join(err, sim.Close()) }()
 	db, err := openStore(ctx, cfg, env.Logger)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer world.Close()
+	defer func() { err = errors.Join(err, world.Close()) }()
 	// The simulated provider acts on the first notice it receives.
 	world.Mail.OnMessage = func(m mailcatcher.Message) {
 		for _, to := range m.To {
@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer stop()
+	defer func() { err = errors.Join(err, stop()) }()
 	srv, err := newWebServer(env, cfg, wc, db, "")
 	if err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,6 +33,21 @@ type Env struct {
 	// LookupDomain, when set, replaces DNS in `vigil config check` (tests
 	// run without a network).
 	LookupDomain func(ctx context.Context, domain string) error
+	// Resolver answers the DNS questions that --crawl-resolve and
+	// --trace-resolve do not; nil is the system's.
+	Resolver Resolver
+}
+
+// Resolver looks host names up.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+func (e *Env) resolver() Resolver {
+	if e.Resolver == nil {
+		return net.DefaultResolver
+	}
+	return e.Resolver
 }
 
 // exitError carries a chosen exit status out of a subcommand.

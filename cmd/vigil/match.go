@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -34,7 +35,7 @@ type matchLine struct {
 	Error   string        `json:"error,omitempty"`
 }
 
-func runMatch(ctx context.Context, env *Env, args []string) error {
+func runMatch(ctx context.Context, env *Env, args []string) (err error) {
 	fs := newFlagSet(env, "match", matchUsage)
 	cfg := storeFlags(fs, env)
 	typ := fs.String("type", "", "type of bare 64-digit hashes: pdq or sha256")
@@ -68,7 +69,7 @@ func runMatch(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer m.Close()
+	defer func() { err = errors.Join(err, m.Close()) }()
 
 	failed := 0
 	for _, arg := range pos {

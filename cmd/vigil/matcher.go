@@ -11,10 +11,10 @@ import (
 // newMatcher returns the process's one matcher over the hash banks: loaded
 // from the store at start-up, kept in step with imports from any process,
 // and shared by every worker.
-func newMatcher(ctx context.Context, env *Env, db *store.DB) (vigil.Matcher, func(), error) {
+func newMatcher(ctx context.Context, env *Env, db *store.DB) (vigil.Matcher, func() error, error) {
 	m, err := match.New(ctx, match.Config{Store: db, Logger: env.Logger})
 	if err != nil {
 		return nil, nil, err
 	}
-	return m, func() { m.Close() }, nil
+	return m, m.Close, nil
 }

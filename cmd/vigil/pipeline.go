@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -108,7 +109,7 @@ func openVault(env *Env, cfg *config, wc *workerConfig) (*blob.Vault, error) {
 func (wc *workerConfig) fetcherConfig(env *Env) (crawl.Config, error) {
 	c := crawl.Config{UserAgent: wc.UserAgent, MaxBytes: wc.MaxBytes, PerHost: 2, Logger: env.Logger}
 	if len(wc.Resolve) > 0 {
-		r, err := parseResolve("--crawl-resolve", wc.Resolve)
+		r, err := parseResolve("--crawl-resolve", wc.Resolve, env.resolver())
 		if err != nil {
 			return c, err
 		}
@@ -129,33 +130,37 @@ func (wc *workerConfig) fetcherConfig(env *Env) (crawl.Config, error) {
 }
 
 // parseResolve reads HOST=IP pairs into a staticResolver.
-func parseResolve(flagName string, pairs []string) (staticResolver, error) {
-	r := staticResolver{}
+func parseResolve(flagName string, pairs []string, next Resolver) (*staticResolver, error) {
+	r := &staticResolver{hosts: map[string][]netip.Addr{}, next: next}
 	for _, kv := range pairs {
 		host, ip, ok := strings.Cut(kv, "=")
 		addr, err := netip.ParseAddr(ip)
 		if !ok || err != nil {
 			return nil, fmt.Errorf("%s %q: want HOST=IP", flagName, kv)
 		}
-		r[strings.ToLower(host)] = append(r[strings.ToLower(host)], addr)
+		r.hosts[strings.ToLower(host)] = append(r.hosts[strings.ToLower(host)], addr)
 	}
 	return r, nil
 }
 
-// staticResolver answers from a fixed table, then from the system.
-type staticResolver map[string][]netip.Addr
+// staticResolver answers from a fixed table, then asks next.
+type staticResolver struct {
+	hosts map[string][]netip.Addr
+	next  Resolver
+}
 
-func (r staticResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
-	if a, ok := r[strings.ToLower(host)]; ok {
+func (r *staticResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if a, ok := r.hosts[strings.ToLower(host)]; ok {
 		return a, nil
 	}
-	return netResolver.LookupNetIP(ctx, network, host)
+	return r.next.LookupNetIP(ctx, network, host)
 }
 
 // startWorkers starts the process's matcher and every background worker;
-// stop lets running jobs finish (30 s at most) and stops them.
-func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func(), err error) {
-	m, stopMatcher := wc.matcher, func() {}
+// stop lets running jobs finish (30 s at most), stops them and says what
+// failed in stopping.
+func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func() error, err error) {
+	m, stopMatcher := wc.matcher, func() error { return nil }
 	if m == nil {
 		if m, stopMatcher, err = newMatcher(ctx, env, db); err != nil {
 			return nil, err
@@ -163,14 +168,16 @@ func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, 
 	}
 	stopPipeline, err := startPipeline(ctx, env, cfg, wc, db, m)
 	if err != nil {
-		stopMatcher()
-		return nil, err
+		return nil, errors.Join(err, stopMatcher())
 	}
-	return func() {
+	return func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = stopPipeline(sctx)
-		stopMatcher()
+		err := stopPipeline(sctx)
+		if err != nil {
+			err = fmt.Errorf("stopping the workers: %w", err)
+		}
+		return errors.Join(err, stopMatcher())
 	}, nil
 }
 
@@ -214,13 +221,11 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	})
 	if err != nil {
 		fetcher.Close()
-		closeTracer()
-		return nil, err
+		return nil, errors.Join(err, closeTracer())
 	}
 	return func(ctx context.Context) error {
 		err := stop(ctx)
 		fetcher.Close()
-		closeTracer()
-		return err
+		return errors.Join(err, closeTracer())
 	}, nil
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // runServe runs the reporting point, the API and the staff pages.
-func runServe(ctx context.Context, env *Env, args []string) error {
+func runServe(ctx context.Context, env *Env, args []string) (err error) {
 	fs := newFlagSet(env, "serve", "Usage: vigil serve [--addr HOST:PORT] [--data DIR] [--database-url URL]")
 	cfg := storeFlags(fs, env)
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
@@ -56,7 +56,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		defer stop()
+		defer func() { err = errors.Join(err, stop()) }()
 	}
 	srv, err := newWebServer(env, cfg, wc, db, *identityFile)
 	if err != nil {

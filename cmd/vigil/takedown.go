@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/mail"
@@ -77,7 +78,7 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 	deps := tc.traceDeps
 	deps.Logger = env.Logger
 	if len(tc.TraceResolve) > 0 {
-		r, err := parseResolve("--trace-resolve", tc.TraceResolve)
+		r, err := parseResolve("--trace-resolve", tc.TraceResolve, env.resolver())
 		if err != nil {
 			return nil, err
 		}
@@ -88,14 +89,12 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 		return nil, fmt.Errorf("tracer: %w", err)
 	}
 	if err := tc.loadRouting(); err != nil {
-		tracer.Close()
-		return nil, err
+		return nil, errors.Join(err, tracer.Close())
 	}
 	rules := tc.rules
 	from, err := mail.ParseAddress(tc.SMTPFrom)
 	if err != nil {
-		tracer.Close()
-		return nil, fmt.Errorf("--smtp-from: %w", err)
+		return nil, errors.Join(fmt.Errorf("--smtp-from: %w", err), tracer.Close())
 	}
 	mc := notify.Config{From: *from, Hotline: tc.Hotline,
 		SMTP: notify.SMTPConfig{Addr: tc.SMTPAddr, Username: tc.SMTPUser, Password: env.Getenv("VIGIL_SMTP_PASSWORD")}}
@@ -107,13 +106,11 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 	case "opportunistic":
 		mc.SMTP.TLS = notify.TLSOpportunistic
 	default:
-		tracer.Close()
-		return nil, fmt.Errorf("--smtp-tls must be required, implicit or opportunistic")
+		return nil, errors.Join(fmt.Errorf("--smtp-tls must be required, implicit or opportunistic"), tracer.Close())
 	}
 	mailer, err := notify.NewMailer(mc)
 	if err != nil {
-		tracer.Close()
-		return nil, fmt.Errorf("mailer: %w", err)
+		return nil, errors.Join(fmt.Errorf("mailer: %w", err), tracer.Close())
 	}
 	var sender takedown.Sender = mailer
 	if tc.SMTPAddr == "" {

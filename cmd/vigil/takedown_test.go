@@ -34,7 +34,7 @@ func TestNoticeSentOnceAcrossSIGKILL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer world.Close()
+			defer func() { _ = world.Close() }()
 			hold := make(chan struct{})
 			arrived := make(chan struct{}, 16)
 			world.Mail.Hold = hold

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"net"
 )
-
-var netResolver = net.DefaultResolver
 
 // runWork runs the background workers only: crawl, hash, match. At scale,
 // run as many of these as needed beside the serve processes.
@@ -31,6 +28,5 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	env.Logger.Info("vigil is working", "store", db.Driver().Dialect(), "fetchers", wc.Fetchers, "hashers", wc.Hashers)
 	<-ctx.Done()
 	env.Logger.Info("stopping workers")
-	stop()
-	return nil
+	return stop()
 }

@@ -77,7 +77,7 @@ func (d *Dir) Put(_ context.Context, name string, data []byte) error {
 		err = os.Rename(tmp.Name(), p)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // the put has failed; the temporary file only takes space
 		return fmt.Errorf("blob: put %s: %w", name, err)
 	}
 	return nil

@@ -152,7 +152,7 @@ func (s *S3) Get(ctx context.Context, name string) ([]byte, error) {
 		// missing object shows.
 		var b []byte
 		b, err = io.ReadAll(obj)
-		obj.Close()
+		_ = obj.Close() // read to the end or failed: either way done with it
 		if err == nil {
 			return b, nil
 		}

@@ -273,31 +273,38 @@ func (m *Matcher) reloadBanks(ctx context.Context) error {
 func (m *Matcher) addEntries(ctx context.Context, bankID, after, last int64) error {
 	var ids []int64
 	var hashes []pdq.Hash
-	flush := func() {
+	flush := func() error {
 		if len(ids) == 0 {
-			return
+			return nil
 		}
-		if err := m.pdq.AddBatch(ids, hashes); err != nil {
-			// A batch fails whole on an ID already indexed (a change
-			// applied twice): add one by one, skipping those.
-			for i, id := range ids {
-				_ = m.pdq.Add(id, hashes[i])
+		defer func() { ids, hashes = ids[:0], hashes[:0] }()
+		err := m.pdq.AddBatch(ids, hashes)
+		if !errors.Is(err, index.ErrExists) {
+			return err
+		}
+		// A batch fails whole on an ID already indexed (a change applied
+		// twice): add one by one, skipping those and only those.
+		for i, id := range ids {
+			if err := ignore(m.pdq.Add(id, hashes[i]), index.ErrExists); err != nil {
+				return err
 			}
 		}
-		ids, hashes = ids[:0], hashes[:0]
+		return nil
 	}
 	err := m.eachEntry(ctx, bankID, after, last, func(e *vigil.BankEntry, raw []byte) error {
 		if e.Signal == vigil.SignalPDQ {
 			ids, hashes = append(ids, e.ID), append(hashes, hashFromBytes(raw))
 			if len(ids) == pageSize {
-				flush()
+				return flush()
 			}
 			return nil
 		}
 		return ignore(m.exact.Add(e.Signal, raw, e.ID), index.ErrExists)
 	})
-	flush()
-	return err
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 func (m *Matcher) unloadBank(ctx context.Context, bankID int64) error {

@@ -221,7 +221,7 @@ func (m *Mailer) Send(ctx context.Context, msg *Message) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, sendErr("dial", err, false)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // after QUIT, or after a failure already returned
 	// The deadline bounds every read and write; cancelling ctx expires it
 	// at once so that a stalled server cannot hold the caller.
 	deadline, _ := ctx.Deadline()
@@ -251,7 +251,7 @@ func (m *Mailer) Send(ctx context.Context, msg *Message) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, sendErr("greeting", err, false)
 	}
-	defer client.Close()
+	defer func() { _ = client.Close() }() // likewise
 	if err := client.Hello(c.HelloName); err != nil {
 		return Receipt{}, sendErr("hello", err, false)
 	}

@@ -101,7 +101,9 @@ func (m *Mailer) RenderForward(d *Delivery) (*Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: cover note: %w", err)
 	}
-	tw.Write(enc)
+	if _, err := tw.Write(enc); err != nil {
+		return nil, fmt.Errorf("notify: cover note: %w", err)
+	}
 	ctype := "application/x-tar"
 	if p.Encrypted {
 		ctype = "application/octet-stream"
@@ -116,7 +118,9 @@ func (m *Mailer) RenderForward(d *Delivery) (*Message, error) {
 	}
 	var ab bytes.Buffer
 	wrapBase64(&ab, []byte(b64))
-	aw.Write(ab.Bytes())
+	if _, err := aw.Write(ab.Bytes()); err != nil {
+		return nil, fmt.Errorf("notify: attachment: %w", err)
+	}
 	if err := mw.Close(); err != nil {
 		return nil, fmt.Errorf("notify: multipart: %w", err)
 	}
@@ -197,13 +201,13 @@ func (t *OutboxTransport) Deliver(ctx context.Context, d *Delivery) (Receipt, er
 		return Receipt{}, fmt.Errorf("notify: outbox: %w", err)
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
+	defer func() { _ = os.Remove(tmp) }() // no-op after the rename
 	if _, err := f.Write(d.Package.Data); err != nil {
-		f.Close()
+		_ = f.Close() // the write failed: that is the error to report
 		return Receipt{}, fmt.Errorf("notify: outbox: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close() // the sync failed: that is the error to report
 		return Receipt{}, fmt.Errorf("notify: outbox: %w", err)
 	}
 	if err := f.Close(); err != nil {
@@ -220,7 +224,7 @@ func (t *OutboxTransport) Deliver(ctx context.Context, d *Delivery) (Receipt, er
 	if dir, err := os.Open(t.Dir); err == nil {
 		// The directory entry must be durable before "sent" is recorded.
 		err = dir.Sync()
-		dir.Close()
+		_ = dir.Close() // opened to sync only
 		if err != nil {
 			return Receipt{}, fmt.Errorf("notify: outbox: sync folder: %w", err)
 		}

@@ -85,7 +85,14 @@ func (d *Driver) Migrate(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, lockKey); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey) //nolint:errcheck
+	defer func() {
+		// A lock that cannot be released must not go back to the pool
+		// with its connection: closing the connection releases it.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey); err != nil {
+			d.logger.Warn("postgres: migrate: unlock failed; closing the connection", "err", err)
+			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // the lock goes with the session
+		}
+	}()
 	if err := store.Migrate(ctx, d, sub); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}

@@ -143,8 +143,7 @@ func Start(opts Options) (*Net, error) {
 	}
 	iln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("simnet: listen: %w", err)
+		return nil, fmt.Errorf("simnet: listen: %w", errors.Join(err, ln.Close()))
 	}
 	n := &Net{
 		Addr:         netip.MustParseAddrPort(ln.Addr().String()),

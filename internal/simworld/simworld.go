@@ -9,6 +9,7 @@ package simworld
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -95,13 +96,11 @@ func Start(dir string, sim *simnet.Net, opts Options) (*World, error) {
 	w.Trace = trace.Config{CountryDB: countryDB, ASNDB: asnDB, RDAP: w.RDAP.Bootstrap(), CDNs: []trace.CDN{}}
 	rules, err := route.Parse(RulesJSON(opts))
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("simworld: rules: %w", err)
+		return nil, fmt.Errorf("simworld: rules: %w", errors.Join(err, w.Close()))
 	}
 	w.Rules = rules
 	if w.Mail, err = mailcatcher.Start("127.0.0.1:0"); err != nil {
-		w.Close()
-		return nil, err
+		return nil, errors.Join(err, w.Close())
 	}
 	return w, nil
 }
@@ -130,11 +129,13 @@ func RulesJSON(o Options) []byte {
 }
 
 // Close stops the world's servers.
-func (w *World) Close() {
+func (w *World) Close() error {
+	var err error
 	if w.Mail != nil {
-		w.Mail.Close()
+		err = w.Mail.Close()
 	}
 	if w.RDAP != nil {
 		w.RDAP.Close()
 	}
+	return err
 }

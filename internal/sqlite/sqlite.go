@@ -71,21 +71,17 @@ func Open(cfg Config) (*Driver, error) {
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 	if err := write.Ping(); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, errors.Join(err, write.Close()))
 	}
 	read, err := sql.Open("sqlite", dsn(cfg.Path, append(common, "query_only(1)")))
 	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", cfg.Path, errors.Join(err, write.Close()))
 	}
 	read.SetMaxOpenConns(cfg.ReadConns)
 	read.SetMaxIdleConns(cfg.ReadConns)
 	client, err := river.NewClient(riversqlite.New(write), &river.Config{Logger: cfg.Logger})
 	if err != nil {
-		write.Close()
-		read.Close()
-		return nil, fmt.Errorf("sqlite: river client: %w", err)
+		return nil, fmt.Errorf("sqlite: river client: %w", errors.Join(err, write.Close(), read.Close()))
 	}
 	return &Driver{write: write, read: read, river: client, logger: cfg.Logger,
 		writeStmts: newStmtCache(write), readStmts: newStmtCache(read)}, nil

@@ -46,7 +46,7 @@ func (c *stmtCache) get(ctx context.Context, query string, prepareNow bool) *sql
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if prev, ok := c.stmts[query]; ok {
-		st.Close()
+		_ = st.Close() // a twin prepared meanwhile; an unused statement's close has nothing to lose
 		return prev
 	}
 	c.stmts[query] = st
@@ -72,7 +72,7 @@ func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, st := range c.stmts {
-		st.Close()
+		_ = st.Close() // the connection closes next, with everything on it
 	}
 	c.stmts = map[string]*sql.Stmt{}
 }

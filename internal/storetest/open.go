@@ -55,7 +55,11 @@ func OpenSQLite(t testing.TB, path string) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { drv.Close() })
+	t.Cleanup(func() {
+		if err := drv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := drv.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +73,11 @@ func OpenPostgres(t testing.TB, u string) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { drv.Close() })
+	t.Cleanup(func() {
+		if err := drv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := drv.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +100,7 @@ func PostgresURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("connect to %s: %v", PostgresEnv, err)
 	}
-	defer conn.Close(ctx)
+	defer func() { _ = conn.Close(ctx) }() // used for one statement
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +108,7 @@ func PostgresURL(t testing.TB) string {
 		c, err := pgx.Connect(context.Background(), base)
 		if err == nil {
 			_, _ = c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
+			_ = c.Close(context.Background()) // used for one statement
 		}
 	})
 	pu, err := url.Parse(base)

@@ -47,8 +47,7 @@ func (o OutboxSender) Send(_ context.Context, msg *notify.Message) (notify.Recei
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
-		return rec, err
+		return rec, errors.Join(err, os.Remove(path))
 	}
 	rec.Reply, rec.At = path, time.Now()
 	return rec, nil

@@ -104,7 +104,13 @@ func (ws *Workers) followUp(ctx context.Context, t *vigil.Takedown, r *store.Rec
 		return err
 	}
 	var routes []route.Route
-	_ = json.Unmarshal([]byte(plan), &routes)
+	// An empty plan is a case not routed yet; a corrupt one would silently
+	// stop renotices and escalation, so it fails the job where it shows.
+	if plan != "" {
+		if err := json.Unmarshal([]byte(plan), &routes); err != nil {
+			return fmt.Errorf("takedown %d: route plan: %w", t.ID, err)
+		}
+	}
 	var p *route.Route
 	for i := range routes {
 		if routes[i].Kind == route.Provider {

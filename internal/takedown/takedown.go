@@ -121,8 +121,14 @@ func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs
 	if err != nil {
 		return err
 	}
-	evidence, _ := json.Marshal(tr)
-	plan, _ := json.Marshal(routes)
+	evidence, err := json.Marshal(tr)
+	if err != nil {
+		return fmt.Errorf("trace evidence: %w", err)
+	}
+	plan, err := json.Marshal(routes)
+	if err != nil {
+		return fmt.Errorf("route plan: %w", err)
+	}
 	res := &store.TraceResult{
 		Trace: string(evidence), Country: tr.Country, ASN: tr.ASN, ASOrg: tr.ASOrg, CDN: tr.CDN, Plan: string(plan),
 		State: vigil.TakedownForwarded, FirstRecheck: now.Add(cfg.FirstRecheck),
@@ -135,7 +141,7 @@ func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs
 			d := r.Deadline
 			res.Deadline = &d
 		}
-		msg, err := w.ws.render(t, tr, r, i, media, now)
+		msg, err := w.ws.render(ctx, t, tr, r, i, media, now)
 		if err != nil {
 			return fmt.Errorf("render %s message: %w", r.Kind, err)
 		}
@@ -148,7 +154,7 @@ func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs
 // render makes the message a route calls for: a notice to a provider, a
 // package to the police or a partner hotline. Rendering is deterministic,
 // and the stored bytes are what is sent, on every attempt.
-func (ws *Workers) render(t *vigil.Takedown, tr *trace.Trace, r route.Route, i int, media []store.KnownMedia, now time.Time) (*vigil.Outbound, error) {
+func (ws *Workers) render(ctx context.Context, t *vigil.Takedown, tr *trace.Trace, r route.Route, i int, media []store.KnownMedia, now time.Time) (*vigil.Outbound, error) {
 	to := []mail.Address{{Name: r.Recipient.Name, Address: r.Recipient.Email}}
 	lang := notify.Language(r.Recipient.Language)
 	if r.NoticeLanguage != "" {
@@ -165,7 +171,7 @@ func (ws *Workers) render(t *vigil.Takedown, tr *trace.Trace, r route.Route, i i
 			EvidenceRef: fmt.Sprintf("%s/trace", ws.caseRef(t)), Priority: r.Priority})
 	} else {
 		out.Kind = "forward"
-		msg, err = ws.renderForward(t, tr, r, key, lang, to, media, now)
+		msg, err = ws.renderForward(ctx, t, tr, r, key, lang, to, media, now)
 	}
 	if err != nil {
 		return nil, err
@@ -174,7 +180,7 @@ func (ws *Workers) render(t *vigil.Takedown, tr *trace.Trace, r route.Route, i i
 	return out, nil
 }
 
-func (ws *Workers) renderForward(t *vigil.Takedown, tr *trace.Trace, r route.Route, key string, lang notify.Language,
+func (ws *Workers) renderForward(ctx context.Context, t *vigil.Takedown, tr *trace.Trace, r route.Route, key string, lang notify.Language,
 	to []mail.Address, media []store.KnownMedia, now time.Time) (*notify.Message, error) {
 	item := notify.Item{URL: t.URL, SeenAt: []time.Time{t.FirstSeenAt}, Classification: t.Classification, Severity: r.Severity,
 		Hosting: &notify.Hosting{TracedAt: tr.Started, Host: tr.Host, CNAMEs: tr.CNAMEs, Country: tr.Country, ASN: tr.ASN,
@@ -205,8 +211,10 @@ func (ws *Workers) renderForward(t *vigil.Takedown, tr *trace.Trace, r route.Rou
 		for _, m := range media {
 			keys[m.SHA256] = ws.cfg.Blobs.Name(m.SHA256)
 		}
+		// BuildPackage calls Open before it returns: the job's context
+		// bounds the reads.
 		opts.Open = func(sha string) (io.ReadCloser, error) {
-			b, err := ws.cfg.Blobs.Get(context.Background(), keys[sha])
+			b, err := ws.cfg.Blobs.Get(ctx, keys[sha])
 			if err != nil {
 				return nil, err
 			}

@@ -55,7 +55,11 @@ func newHarness(t *testing.T, db *store.DB, opts simworld.Options, matcher ...vi
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(world.Close)
+	t.Cleanup(func() {
+		if err := world.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: sim.AllowAddrs()}, Resolver: sim.Resolver,
 		Timeout: 10 * time.Second, RetryBase: 10 * time.Millisecond})
 	t.Cleanup(f.Close)

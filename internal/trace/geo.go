@@ -70,8 +70,7 @@ func OpenMMDB(countryPath, asnPath string) (*MMDB, error) {
 	if asnPath == countryPath && asnPath != "" {
 		m.dbs[0].role = "both"
 	} else if err := open(asnPath, "asn"); err != nil {
-		m.Close()
-		return nil, err
+		return nil, errors.Join(err, m.Close())
 	}
 	return m, nil
 }

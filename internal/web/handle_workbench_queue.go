@@ -117,12 +117,23 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
-		if a, err := c.Store.FindAssessment(r.Context(), id); err == nil && a.AnalystID == u.ID {
+		// The decision just made, with its near duplicates: a help on
+		// the page, so a failure is logged and the queue still shown.
+		a, err := c.Store.FindAssessment(r.Context(), id)
+		switch {
+		case err != nil && !vigil.IsNotFound(err):
+			s.logger.Error("decided assessment", "err", err)
+		case err == nil && a.AnalystID == u.ID:
 			data.Decided = a
-			data.Near, _ = c.Store.NearDuplicates(r.Context(), a.MediaID, u.ID, c.NearThreshold, 24)
+			if data.Near, err = c.Store.NearDuplicates(r.Context(), a.MediaID, u.ID, c.NearThreshold, 24); err != nil {
+				s.logger.Error("near duplicates", "err", err)
+			}
 		}
 	}
-	data.Stats, _ = c.Store.QueueStats(r.Context())
+	if data.Stats, err = c.Store.QueueStats(r.Context()); err != nil {
+		s.workbenchError(w, "queue stats", err)
+		return
+	}
 	s.render(w, r, http.StatusOK, "staff_queue", s.newStaffPage(w, r, data))
 }
 
@@ -136,7 +147,10 @@ func (s *Server) handleQueueRelease(w http.ResponseWriter, r *http.Request) {
 		s.workbenchError(w, "release", err)
 		return
 	}
-	_ = s.audit(r, "queue.release", "queue", nil)
+	if err := s.audit(r, "queue.release", "queue", nil); err != nil {
+		// The claims are back either way; the record of it is not.
+		s.logger.Error("audit queue.release", "err", err)
+	}
 	http.Redirect(w, r, "/staff/", http.StatusSeeOther)
 }
 
@@ -177,7 +191,9 @@ func (s *Server) assess(r *http.Request, a *vigil.Assessment) error {
 		return vigil.Errorf(vigil.EINTERNAL, "the decision could not be put on the record")
 	}
 	if err := s.cfg.Workbench.Store.Assess(r.Context(), a); err != nil {
-		_ = s.audit(r, "media.assess.refused", object, map[string]any{"error": err.Error()})
+		if aerr := s.audit(r, "media.assess.refused", object, map[string]any{"error": err.Error()}); aerr != nil {
+			s.logger.Error("audit media.assess.refused", "err", aerr)
+		}
 		return err
 	}
 	return nil

@@ -209,7 +209,7 @@ func (s *Server) serveBucket(w http.ResponseWriter, r *http.Request, bucket stri
 		}
 		w.WriteHeader(http.StatusOK)
 	case r.Method == http.MethodPut && len(r.URL.Query()) == 0:
-		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)) // CreateBucketConfiguration
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)) // CreateBucketConfiguration, unread
 		if exists {
 			fail(w, r, http.StatusConflict, "BucketAlreadyOwnedByYou", "bucket exists", bucket, "")
 			return
@@ -326,7 +326,7 @@ func decodeChunked(br *bufio.Reader) ([]byte, error) {
 			return nil, fmt.Errorf("aws-chunked: bad chunk size %q", sizeHex)
 		}
 		if n == 0 {
-			io.Copy(io.Discard, br)
+			_, _ = io.Copy(io.Discard, br) // the trailer, unread
 			return out, nil
 		}
 		start := len(out)

@@ -8,6 +8,7 @@ package tracetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -98,8 +99,7 @@ func writeMMDB(path, dbType string, nets []Network, rec func(Network) mmdbtype.M
 		return fmt.Errorf("mmdb %s: %w", dbType, err)
 	}
 	if _, err := w.WriteTo(f); err != nil {
-		f.Close()
-		return fmt.Errorf("mmdb %s: %w", dbType, err)
+		return fmt.Errorf("mmdb %s: %w", dbType, errors.Join(err, f.Close()))
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("mmdb %s: %w", dbType, err)
