@@ -92,7 +92,7 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer stopMatcher()
+	defer func() { err = errors.Join(err, stopMatcher()) }()
 	wc.matcher = m
 	stop, err := startWorkers(ctx, env, cfg, wc, db)
 	if err != nil {

@@ -46,7 +46,7 @@ func runServe(ctx context.Context, env *Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer stopMatcher()
+	defer func() { err = errors.Join(err, stopMatcher()) }()
 	wc.matcher = m
 	if err := logMissingPieces(ctx, env, cfg, wc, db); err != nil {
 		return err
