@@ -73,8 +73,7 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, 
 		}
 		if !c.create {
 			if err := requireSchema(ctx, drv.Reader(), redactURL(c.DatabaseURL)); err != nil {
-				drv.Close()
-				return nil, err
+				return nil, errors.Join(err, drv.Close())
 			}
 		}
 		if err := drv.Migrate(ctx); err != nil {

@@ -238,7 +238,7 @@ func checkPostgres(ctx context.Context, dbURL string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", redactURL(dbURL), err)
 	}
-	defer drv.Close()
+	defer func() { _ = drv.Close() }() // only read from
 	return requireSchema(ctx, drv.Reader(), redactURL(dbURL))
 }
 
