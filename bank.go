@@ -114,7 +114,8 @@ func ValidatePDQThreshold(n int) error {
 type Vocabulary []string
 
 // DefaultVocabulary is used when none is configured.
-var DefaultVocabulary = Vocabulary{"baseline", "national", "iwf-a", "iwf-b", "iwf-c", "harmful-abusive"}
+var DefaultVocabulary = Vocabulary{"baseline", "national", "iwf-a", "iwf-b", "iwf-c", "harmful-abusive",
+	"ncmec-a1", "ncmec-a2", "ncmec-b1", "ncmec-b2"}
 
 // ParseVocabulary reads a comma-separated list; empty gives the default.
 func ParseVocabulary(s string) (Vocabulary, error) {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/vigil-hotline/vigil"
@@ -24,7 +26,12 @@ const bankUsage = `Usage: vigil bank create NAME --source ncmec|iwf|inhope-partn
        vigil bank remove-entry BANK TYPE VALUE
 
 Classifications come from VIGIL_CLASSIFICATIONS (comma-separated; default
-baseline,national,iwf-a,iwf-b,iwf-c,harmful-abusive).`
+baseline,national,iwf-a,iwf-b,iwf-c,harmful-abusive,ncmec-a1,ncmec-a2,ncmec-b1,ncmec-b2).
+Other organisations' labels are mapped on import: the IWF's A, B, C to
+iwf-a, iwf-b, iwf-c and NCMEC's A1, A2, B1, B2 to ncmec-a1…ncmec-b2, and
+VIGIL_CLASSIFICATION_MAP or --map LABEL=CLASSIFICATION add or change pairs.
+A label neither mapped nor in the vocabulary is kept as it is and listed
+after the import.`
 
 // runBank manages hash banks.
 func runBank(ctx context.Context, env *Env, args []string) error {
@@ -141,6 +148,8 @@ same file twice adds nothing.`)
 	class := fs.String("classification", "", "classification for rows that have none")
 	strict := fs.Bool("strict", false, "stop at the first bad line")
 	batch := fs.Int("batch", 5000, "entries per transaction")
+	var maps multiFlag
+	fs.Var(&maps, "map", "LABEL=CLASSIFICATION: store the source's LABEL as CLASSIFICATION (repeatable; over VIGIL_CLASSIFICATION_MAP)")
 	pos, err := interleave(fs, args)
 	if err != nil {
 		return err
@@ -152,7 +161,12 @@ same file twice adds nothing.`)
 	if err != nil {
 		return usageError("VIGIL_CLASSIFICATIONS: %s", vigil.ErrorMessage(err))
 	}
-	opts := bankfile.ImportOptions{Options: bankfile.Options{Vocabulary: vocab, Classification: *class},
+	mapping, err := vigil.ParseClassificationMap(env.Getenv("VIGIL_CLASSIFICATION_MAP")+","+strings.Join(maps, ","), vocab)
+	if err != nil {
+		return usageError("classification mapping (VIGIL_CLASSIFICATION_MAP, --map): %s", vigil.ErrorMessage(err))
+	}
+	opts := bankfile.ImportOptions{Options: bankfile.Options{Vocabulary: vocab, Classification: *class,
+		Mapping: mapping, KeepUnknown: true},
 		Strict: *strict, BatchSize: *batch, AddedFrom: pos[1]}
 	if *format != "" {
 		if opts.Format, err = bankfile.ParseFormat(*format); err != nil {
@@ -204,6 +218,15 @@ same file twice adds nothing.`)
 	st, err := bankfile.Import(ctx, db, b.ID, cr, opts)
 	bar.Done()
 	fmt.Fprintf(env.Stdout, "%s: %d rows read, %d added, %d duplicates, %d bad\n", b.Name, st.Rows, st.Added, st.Duplicates, st.Bad)
+	if len(st.Unknown) > 0 {
+		labels := make([]string, 0, len(st.Unknown))
+		for l, n := range st.Unknown {
+			labels = append(labels, fmt.Sprintf("%s (%d)", l, n))
+		}
+		sort.Strings(labels)
+		fmt.Fprintf(env.Stdout, "  kept labels outside the vocabulary, as they are: %s\n"+
+			"  map them with --map LABEL=CLASSIFICATION or VIGIL_CLASSIFICATION_MAP to classify them\n", strings.Join(labels, ", "))
+	}
 	for i, le := range st.BadLines {
 		if i == maxBadLinesShown {
 			fmt.Fprintf(env.Stdout, "  … and %d more bad lines\n", st.Bad-maxBadLinesShown)

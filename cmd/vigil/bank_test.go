@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -227,5 +228,50 @@ func TestMatchCommand(t *testing.T) {
 	}
 	if _, _, err := vigil("match"); exitCode(err) != 2 {
 		t.Errorf("no args: %v", err)
+	}
+}
+
+// TestBankImportVocabulary: the IWF's A/B/C and NCMEC's A1…B2 are mapped on
+// import; a label neither mapped nor known is kept and listed.
+func TestBankImportVocabulary(t *testing.T) {
+	vigil := bankEnv(t)
+	dir := t.TempDir()
+	var rows strings.Builder
+	rows.WriteString("hash,type,category\n")
+	labels := []string{"A", "B", "C", "A1", "A2", "B1", "B2", "Local Law 7", "Local Law 7"}
+	for i, l := range labels {
+		fmt.Fprintf(&rows, "%032x,md5,%s\n", i+1, l)
+	}
+	list := filepath.Join(dir, "iwf.csv")
+	if err := os.WriteFile(list, []byte(rows.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := vigil("bank", "create", "mixed", "--source", "iwf"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := vigil("bank", "import", "mixed", list)
+	if err != nil || !strings.Contains(out, "9 added") || !strings.Contains(out, "local-law-7 (2)") {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	out, _, err = vigil("bank", "export", "mixed", "--format", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"iwf-a", "iwf-b", "iwf-c", "ncmec-a1", "ncmec-a2", "ncmec-b1", "ncmec-b2", "local-law-7"} {
+		if !strings.Contains(out, ","+want+",") {
+			t.Errorf("export lacks %s:\n%s", want, out)
+		}
+	}
+	// A mapping given on the line wins over the default.
+	if _, _, err := vigil("bank", "create", "mapped", "--source", "iwf"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := vigil("bank", "import", "mapped", list, "--map", "A=baseline", "--map", "local law 7=national"); err != nil ||
+		strings.Contains(out, "kept labels") {
+		t.Fatalf("import with --map: %v\n%s", err, out)
+	}
+	out, _, _ = vigil("bank", "export", "mapped")
+	if !strings.Contains(out, fmt.Sprintf("%032x,baseline", 1)) || !strings.Contains(out, "national") {
+		t.Errorf("--map not applied:\n%s", out)
 	}
 }

@@ -82,6 +82,7 @@ type fileConfig struct {
 
 	Banks struct {
 		Classifications string `toml:"classifications" env:"VIGIL_CLASSIFICATIONS" doc:"the bank classification vocabulary, comma-separated" example:""`
+		Mapping         string `toml:"mapping" env:"VIGIL_CLASSIFICATION_MAP" doc:"LABEL=CLASSIFICATION pairs applied on import, over the IWF (A, B, C) and NCMEC (A1, A2, B1, B2) defaults" example:"A=iwf-a,B=iwf-b,C=iwf-c"`
 	} `toml:"banks"`
 }
 

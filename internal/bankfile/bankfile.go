@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/vigil-hotline/vigil"
@@ -70,6 +71,9 @@ type Record struct {
 	Value          string // normalised: lower-case hex
 	Classification string
 	Note           string
+	// Unknown is set when Classification is a label kept as it was
+	// (KeepUnknown): neither mapped nor in the vocabulary.
+	Unknown bool
 }
 
 // LineError is a bad line: the reader goes on after it.
@@ -99,6 +103,12 @@ type Options struct {
 	Classification string
 	// Vocabulary checks classifications; nil accepts any well-formed one.
 	Vocabulary vigil.Vocabulary
+	// Mapping turns other organisations' labels (IWF A/B/C, NCMEC A1…B2)
+	// into the vocabulary. With KeepUnknown, a well-formed label that is
+	// neither mapped nor in the vocabulary is kept as it is (and counted)
+	// instead of making its line bad.
+	Mapping     vigil.ClassificationMap
+	KeepUnknown bool
 }
 
 // MaxLineBytes bounds a line of a lines or JSON-lines file; a longer line
@@ -123,7 +133,10 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		opts.Type = t
 	}
 	if opts.Classification != "" {
-		c, err := opts.Vocabulary.Normalize(opts.Classification)
+		c, known, err := opts.Mapping.Classify(opts.Classification, opts.Vocabulary)
+		if err == nil && !known {
+			_, err = opts.Vocabulary.Normalize(opts.Classification)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -183,13 +196,29 @@ func (rd *Reader) record(line int, typ, value, class, note string) (Record, erro
 	rec.Value = v
 	if strings.TrimSpace(class) == "" {
 		rec.Classification = rd.opts.Classification
-	} else if rec.Classification, err = rd.opts.Vocabulary.Normalize(class); err != nil {
+	} else if rec.Classification, err = rd.classify(class); err != nil {
 		return rec, &LineError{line, err}
+	} else if rec.Classification != "" && rd.opts.KeepUnknown && !slices.Contains(rd.opts.Vocabulary, rec.Classification) &&
+		rd.opts.Vocabulary != nil {
+		rec.Unknown = true
 	}
 	if len(rec.Note) > vigil.MaxEntryNote {
 		return rec, &LineError{line, vigil.Errorf(vigil.EINVALID, "note longer than %d bytes", vigil.MaxEntryNote)}
 	}
 	return rec, nil
+}
+
+// classify maps a label to the vocabulary, keeping unknown well-formed
+// labels when asked to.
+func (rd *Reader) classify(label string) (string, error) {
+	c, known, err := rd.opts.Mapping.Classify(label, rd.opts.Vocabulary)
+	if err != nil {
+		return "", err
+	}
+	if !known && !rd.opts.KeepUnknown {
+		return rd.opts.Vocabulary.Normalize(label) // the vocabulary's own error
+	}
+	return c, nil
 }
 
 // Column names recognised in a header, after lower-casing and turning

@@ -41,6 +41,9 @@ type Stats struct {
 	Bad               int64
 	// BadLines holds the first MaxBadLines bad lines.
 	BadLines []*LineError
+	// Unknown counts the records of each label kept although neither
+	// mapped nor in the vocabulary (Options.KeepUnknown).
+	Unknown map[string]int64
 }
 
 // Import streams records from r into a bank in batches. Memory is bounded
@@ -99,6 +102,12 @@ func Import(ctx context.Context, svc Adder, bankID int64, r io.Reader, opts Impo
 			return st, fmt.Errorf("import: reading: %w", err)
 		}
 		st.Rows++
+		if rec.Unknown {
+			if st.Unknown == nil {
+				st.Unknown = map[string]int64{}
+			}
+			st.Unknown[rec.Classification]++
+		}
 		e := &store[len(batch)]
 		*e = vigil.BankEntry{Signal: rec.Signal, Value: rec.Value, Classification: rec.Classification,
 			Note: rec.Note, AddedFrom: opts.AddedFrom}
