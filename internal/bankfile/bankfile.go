@@ -111,9 +111,28 @@ type Options struct {
 	KeepUnknown bool
 }
 
-// MaxLineBytes bounds a line of a lines or JSON-lines file; a longer line
-// is a bad line (and is skipped without being held in memory).
-const MaxLineBytes = 64 << 10
+// MaxLineBytes bounds a line in every format; a longer line is a bad line
+// (and is skipped without being held in memory). A line longer than
+// MaxSkipBytes ends the import: no hash list has one, and reading on
+// through gigabytes to find its end would only delay the answer.
+// MaxRecordBytes bounds a CSV record, whose quoted fields may span lines;
+// a longer one (an unterminated quote) ends the import too.
+const (
+	MaxLineBytes   = 64 << 10
+	MaxSkipBytes   = 1 << 20
+	MaxRecordBytes = 256 << 10
+)
+
+// quoteShort quotes at most the first bytes of outside input in an error
+// message: a bad value may be megabytes long, and an error is read by a
+// person (and may end up in a log).
+func quoteShort(s string) string {
+	const max = 40
+	if len(s) <= max {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", strings.ToValidUTF8(s[:max], ""), len(s))
+}
 
 // Reader reads records from a hash list.
 type Reader struct {
@@ -181,7 +200,7 @@ func (rd *Reader) record(line int, typ, value, class, note string) (Record, erro
 		if t.HexLen() == 0 { // not already canonical: aliases, upper case
 			var err error
 			if t, err = vigil.ParseSignalType(typ); err != nil {
-				return rec, &LineError{line, err}
+				return rec, &LineError{line, vigil.Errorf(vigil.EINVALID, "unknown signal type %s", quoteShort(typ))}
 			}
 		}
 		if rd.opts.Type != "" && t != rd.opts.Type {
@@ -231,7 +250,8 @@ var (
 )
 
 func (rd *Reader) initCSV(r io.Reader) error {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
+	g := &lineGuard{r: r}
+	cr := csv.NewReader(bufio.NewReaderSize(g, 64<<10))
 	if rd.opts.Format == TSV {
 		cr.Comma = '\t'
 		cr.LazyQuotes = true
@@ -242,6 +262,14 @@ func (rd *Reader) initCSV(r io.Reader) error {
 	header, err := cr.Read()
 	if err == io.EOF {
 		return vigil.Errorf(vigil.EINVALID, "the file is empty: a %s file starts with a header line", rd.opts.Format)
+	}
+	var le *LineError
+	if errors.As(err, &le) {
+		return vigil.Errorf(vigil.EINVALID, "header: %s", lineMessage(le.Err))
+	}
+	var ve *vigil.Error
+	if errors.As(err, &ve) {
+		return err
 	}
 	if err != nil {
 		return vigil.Errorf(vigil.EINVALID, "header: %s", err)
@@ -276,8 +304,8 @@ func (rd *Reader) initCSV(r io.Reader) error {
 		}
 	}
 	if valueCol < 0 {
-		return vigil.Errorf(vigil.EINVALID, "header %q has no hash column (want one of %s, or md5, sha1, sha256, pdq)",
-			strings.Join(header, string(cr.Comma)), strings.Join(valueNames, ", "))
+		return vigil.Errorf(vigil.EINVALID, "header %s has no hash column (want one of %s, or md5, sha1, sha256, pdq)",
+			quoteShort(strings.Join(header, string(cr.Comma))), strings.Join(valueNames, ", "))
 	}
 	if typedValue != "" {
 		if rd.opts.Type != "" && rd.opts.Type != typedValue {
@@ -297,8 +325,13 @@ func (rd *Reader) initCSV(r io.Reader) error {
 		return rec[i]
 	}
 	rd.next = func() (Record, error) {
+		g.startRecord()
 		rec, err := cr.Read()
 		if err != nil {
+			var le *LineError
+			if errors.As(err, &le) {
+				return Record{Line: le.Line}, le
+			}
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				return Record{Line: pe.StartLine}, &LineError{pe.StartLine, vigil.Errorf(vigil.EINVALID, "%s", pe.Err)}
@@ -394,8 +427,13 @@ func (lr *lineReader) next() ([]byte, int, error) {
 	case err == nil || err == io.EOF:
 		return line, lr.n, nil
 	case errors.Is(err, bufio.ErrBufferFull):
+		skipped := len(line)
 		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = lr.r.ReadSlice('\n')
+			if skipped > MaxSkipBytes {
+				return nil, lr.n, errTooLong(lr.n)
+			}
+			line, err = lr.r.ReadSlice('\n')
+			skipped += len(line)
 		}
 		if err != nil && err != io.EOF {
 			return nil, lr.n, err
@@ -403,4 +441,85 @@ func (lr *lineReader) next() ([]byte, int, error) {
 		return nil, lr.n, &LineError{lr.n, vigil.Errorf(vigil.EINVALID, "line longer than %d bytes", MaxLineBytes)}
 	}
 	return nil, lr.n, err
+}
+
+// errTooLong ends an import at a line no hash list has.
+func errTooLong(line int) error {
+	return vigil.Errorf(vigil.EINVALID, "line %d is longer than %d bytes: this is not a hash list", line, MaxSkipBytes)
+}
+
+// lineGuard sits under the CSV reader, which has no bound of its own: it
+// turns a line over MaxLineBytes into a *LineError and skips the rest of
+// it (the CSV reader then resumes at the next line), ends the file at a
+// line over MaxSkipBytes, and ends it at a record over MaxRecordBytes.
+type lineGuard struct {
+	r      io.Reader
+	line   int   // 1-based number of the line being read
+	inLine int   // bytes of it passed on so far
+	record int64 // bytes passed on since startRecord
+	err    error // sticky fatal error
+}
+
+// startRecord marks the start of a record; bytes the CSV reader buffered
+// ahead count towards the next record, which is why the bound is loose.
+func (g *lineGuard) startRecord() { g.record = 0 }
+
+func (g *lineGuard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.record > MaxRecordBytes {
+		g.err = vigil.Errorf(vigil.EINVALID, "a record at line %d is longer than %d bytes (an unterminated quote?)", g.line+1, MaxRecordBytes)
+		return 0, g.err
+	}
+	n, err := g.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			g.line++
+			g.inLine = 0
+			continue
+		}
+		g.inLine++
+		if g.inLine > MaxLineBytes {
+			// Pass on what came before; skip the rest of the line, of
+			// which this read may hold some or all.
+			line := g.line + 1
+			if j := bytes.IndexByte(p[i:n], '\n'); j >= 0 {
+				g.pushBack(p[i+j : n])
+			} else if serr := g.skipLine(n - i); serr != nil {
+				g.err = serr
+			}
+			g.record += int64(i)
+			return i, &LineError{line, vigil.Errorf(vigil.EINVALID, "line longer than %d bytes", MaxLineBytes)}
+		}
+	}
+	g.record += int64(n)
+	return n, err
+}
+
+// pushBack hands b to the next Read, before the rest of the input.
+func (g *lineGuard) pushBack(b []byte) {
+	g.r = io.MultiReader(bytes.NewReader(bytes.Clone(b)), g.r)
+	g.inLine = 0
+}
+
+// skipLine reads to the end of the current line, of which skipped bytes
+// past the bound have been read already, within MaxSkipBytes.
+func (g *lineGuard) skipLine(skipped int) error {
+	var buf [32 << 10]byte
+	skipped += g.inLine
+	for {
+		n, err := g.r.Read(buf[:])
+		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
+			g.pushBack(buf[i:n])
+			return nil
+		}
+		skipped += n
+		if skipped > MaxSkipBytes {
+			return errTooLong(g.line + 1)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

@@ -181,7 +181,9 @@ const (
 func (f *Fetcher) FetchPage(ctx context.Context, rawURL, referer string) (*Page, error) {
 	resp, err := f.Do(ctx, Request{URL: rawURL, Referer: referer, Accept: acceptPage})
 	p := &Page{Evidence: resp.Evidence, Body: resp.Body}
-	if err == nil && resp.Evidence.OK() && resp.Evidence.Class == ClassHTML {
+	// An SVG document is a picture and a document at once: it is kept as
+	// media (see Crawl) and the images it references are followed.
+	if err == nil && resp.Evidence.OK() && (resp.Evidence.Class == ClassHTML || resp.Evidence.Sniffed == "image/svg+xml") {
 		if base, perr := url.Parse(resp.Evidence.FinalURL); perr == nil {
 			p.Links = Extract(resp.Body, base)
 		}

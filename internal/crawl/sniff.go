@@ -28,9 +28,15 @@ func Sniff(b []byte) (mime string, class Class) {
 	mime = sniffExtra(b)
 	if mime == "" {
 		mime, _, _ = strings.Cut(http.DetectContentType(b), ";")
+		root := ""
+		if strings.HasPrefix(mime, "text/") {
+			root = rootElement(b)
+		}
 		switch {
-		case strings.HasPrefix(mime, "text/") && looksSVG(b):
+		case root == "svg":
 			mime = "image/svg+xml"
+		case root == "html" && mime != "text/html":
+			mime = "text/html" // XHTML served with an XML declaration
 		case mime == "image/bmp":
 			// DetectContentType calls anything starting "BM" a
 			// bitmap; sniffExtra has already accepted real ones.
@@ -125,7 +131,36 @@ func ftypMIME(b []byte) string {
 
 func isControl(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' }
 
-func looksSVG(b []byte) bool {
-	head := asciiLower(string(b[:min(len(b), 1024)]))
-	return strings.Contains(head, "<svg")
+// rootElement returns the lower-cased local name of a markup document's
+// first element, after any byte-order mark, XML declaration, processing
+// instructions, comments and doctype; "" when the first kilobytes hold no
+// element. Only the root decides: an HTML page with an inline <svg> icon is
+// a page, whose links and pictures must be followed (a site could
+// otherwise hide its gallery behind one icon), and an SVG document's root
+// is svg.
+func rootElement(b []byte) string {
+	s := string(b[:min(len(b), 4096)])
+	s = strings.TrimPrefix(s, "\ufeff")
+	for {
+		s = strings.TrimLeft(s, " \t\r\n\f")
+		switch {
+		case strings.HasPrefix(s, "<?"):
+			_, s, _ = strings.Cut(s, "?>")
+		case strings.HasPrefix(s, "<!--"):
+			_, s, _ = strings.Cut(s, "-->")
+		case strings.HasPrefix(s, "<!"):
+			_, s, _ = strings.Cut(s, ">")
+		case strings.HasPrefix(s, "<"):
+			name := s[1:]
+			if i := strings.IndexAny(name, " \t\r\n\f/>"); i >= 0 {
+				name = name[:i]
+			}
+			if _, local, ok := strings.Cut(name, ":"); ok {
+				name = local // svg:svg
+			}
+			return asciiLower(name)
+		default:
+			return ""
+		}
+	}
 }

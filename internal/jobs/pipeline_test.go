@@ -2,6 +2,8 @@ package jobs_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -259,4 +261,39 @@ func placedBytes(n *simnet.Net, p simnet.Placement) []byte {
 func portOf(n *simnet.Net) string {
 	u, _ := url.Parse(n.GatewayURL())
 	return u.Port()
+}
+
+// TestPipelineSVG: a page with an inline <svg> icon is crawled as a page,
+// and an SVG document is stored as a picture with the images it
+// references fetched too (issue 12 item 3).
+func TestPipelineSVG(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	r := newRig(t, db, 2)
+	ctx := context.Background()
+	rep := r.report(t, r.net.URL(simnet.Tricks, "/svg-icon-page"), r.net.URL(simnet.Tricks, "/drawing.svg"))
+	want := []map[string]bool{{}, {}}
+	for i, seeds := range [][]uint64{{61, 62}, {63, 64}} {
+		for _, s := range seeds {
+			b, _ := r.net.Images.Bytes(s, simnet.Variant{})
+			want[i][fmt.Sprintf("%x", sha256.Sum256(b))] = true
+		}
+	}
+	for i, u := range rep.URLs {
+		waitDone(t, db, u.ID)
+		media, err := db.ListMediaForURL(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svg := false
+		for _, m := range media {
+			delete(want[i], m.SHA256)
+			svg = svg || m.MIME == "image/svg+xml"
+		}
+		if len(want[i]) > 0 {
+			t.Errorf("%s: %d referenced images not found (got %d media)", u.URL, len(want[i]), len(media))
+		}
+		if svg != (i == 1) {
+			t.Errorf("%s: stored as an SVG picture: %v", u.URL, svg)
+		}
+	}
 }

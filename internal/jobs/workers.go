@@ -136,14 +136,19 @@ func (w *pageWorker) Work(ctx context.Context, job *river.Job[jobargs.PageArgs])
 // image or video is fetched again as media, so that its evidence is a
 // media fetch like any other.
 func (p *Pipeline) children(t *vigil.CrawlTask, page *crawl.Page) []vigil.CrawlChild {
+	var out []vigil.CrawlChild
 	switch page.Evidence.Class {
 	case crawl.ClassImage, crawl.ClassVideo:
-		return []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: page.Evidence.FinalURL, Depth: t.Depth}}
+		out = []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: page.Evidence.FinalURL, Depth: t.Depth}}
+		// An SVG document is a picture and a document that can reference
+		// others: both are followed.
+		if page.Evidence.Sniffed != "image/svg+xml" {
+			return out
+		}
 	case crawl.ClassHTML:
 	default:
 		return nil
 	}
-	var out []vigil.CrawlChild
 	for _, l := range page.Links.Media {
 		out = append(out, vigil.CrawlChild{Kind: vigil.TaskMedia, Target: l.URL, Depth: t.Depth})
 	}

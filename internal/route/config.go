@@ -126,9 +126,18 @@ func Default() *Rules {
 	return r
 }
 
+// MaxConfigBytes bounds a routing file: a real one is a few kilobytes, and
+// a file of any size must not take the server's memory at start-up.
+const MaxConfigBytes = 1 << 20
+
 // Load reads and validates a routing file.
 func Load(path string) (*Rules, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("route config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("route config: %w", err)
 	}
@@ -146,16 +155,28 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error quotes at most a short prefix of the field and message, which may
+// hold text of the file (a key or a value of any length).
 func (e *FieldError) Error() string {
 	if e.Line > 0 {
-		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Msg)
+		return fmt.Sprintf("line %d: %s: %s", e.Line, short(e.Field, 80), short(e.Msg, 200))
 	}
-	return fmt.Sprintf("%s: %s", e.Field, e.Msg)
+	return fmt.Sprintf("%s: %s", short(e.Field, 80), short(e.Msg, 200))
+}
+
+func short(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // Parse decodes and validates a routing file. Every problem found is
 // reported (joined *FieldError values), not just the first.
 func Parse(data []byte) (*Rules, error) {
+	if len(data) > MaxConfigBytes {
+		return nil, &FieldError{Field: "(file)", Msg: fmt.Sprintf("larger than %d bytes", MaxConfigBytes)}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var cfg Config

@@ -32,6 +32,9 @@ import (
 //	/bomb              a gzip bomb: ~1 MB that inflates to Options.BombSize
 //	/bigpng.png        a PNG whose header claims 100,000×100,000 pixels
 //	/disguised.txt     a PNG served as text/plain
+//	/svg-icon-page     an HTML page with an inline <svg> icon in its first
+//	                   kilobyte, an image and a link to /svg-icon-page/more
+//	/drawing.svg       an SVG document referencing an image with <image href>
 //	/flaky/KEY?fail=N&code=C&retry-after=S
 //	                   C (default 503) for the first N requests of KEY, then
 //	                   an image
@@ -107,6 +110,21 @@ func (n *Net) serveTricks(w http.ResponseWriter, r *http.Request) bool {
 		}
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write(b)
+	case p == "/svg-icon-page":
+		// A site hiding its gallery from a crawler that takes any text
+		// with "<svg" near its start for an image.
+		writeHTML(w, fmt.Sprintf(`<svg width="16" height="16" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7"/></svg>
+<h1>Gallery</h1><img src="%s"><a href="/svg-icon-page/more">more</a>`, ImagePath(61, Variant{})))
+	case p == "/svg-icon-page/more":
+		writeHTML(w, fmt.Sprintf(`<img src="%s">`, ImagePath(62, Variant{})))
+	case p == "/drawing.svg":
+		w.Header().Set("Content-Type", "image/svg+xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
+<!-- a drawing -->
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="64" height="64">
+<image href="%s" width="64" height="64"/><image xlink:href="%s" width="8" height="8"/>
+</svg>
+`, ImagePath(63, Variant{}), ImagePath(64, Variant{}))
 	case strings.HasPrefix(p, "/flaky/"):
 		n.serveFlaky(w, r)
 	default:
