@@ -106,11 +106,28 @@ func (d *Driver) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Pool returns the connection pool, for River workers and tests.
-func (d *Driver) Pool() *pgxpool.Pool { return d.pool }
-
 // Dialect implements store.Driver.
 func (d *Driver) Dialect() string { return "postgres" }
+
+// ForUpdate implements store.Driver.
+func (d *Driver) ForUpdate() string { return " FOR UPDATE" }
+
+// SkipLocked implements store.Driver.
+func (d *Driver) SkipLocked(alias string) string { return " FOR UPDATE OF " + alias + " SKIP LOCKED" }
+
+// LockKey implements store.Driver with a transaction-scoped advisory lock:
+// released at commit or rollback, so it cannot leak.
+func (d *Driver) LockKey(ctx context.Context, tx store.Tx, key int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+	return err
+}
+
+// ArrayParams implements store.Driver: pgx sends Go slices as arrays.
+func (d *Driver) ArrayParams() bool { return true }
+
+// GroupCommit implements store.Driver: with many writers and a pool,
+// transactions run side by side; batching them would only serialise them.
+func (d *Driver) GroupCommit() bool { return false }
 
 // Reader implements store.Driver.
 func (d *Driver) Reader() store.Querier { return querier{d.pool} }

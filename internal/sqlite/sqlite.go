@@ -118,11 +118,25 @@ func (d *Driver) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// DB returns the writer pool, for River workers (issue 5) and tests.
-func (d *Driver) DB() *sql.DB { return d.write }
-
 // Dialect implements store.Driver.
 func (d *Driver) Dialect() string { return "sqlite" }
+
+// ForUpdate implements store.Driver: the one writer connection (and
+// _txlock=immediate) serialises write transactions, so rows need no lock.
+func (d *Driver) ForUpdate() string { return "" }
+
+// SkipLocked implements store.Driver; see ForUpdate.
+func (d *Driver) SkipLocked(string) string { return "" }
+
+// LockKey implements store.Driver; see ForUpdate.
+func (d *Driver) LockKey(context.Context, store.Tx, int64) error { return nil }
+
+// ArrayParams implements store.Driver: SQLite has no array type.
+func (d *Driver) ArrayParams() bool { return false }
+
+// GroupCommit implements store.Driver: one writer and a sync per commit
+// make sharing a transaction among small writes the big win.
+func (d *Driver) GroupCommit() bool { return true }
 
 // Reader implements store.Driver.
 func (d *Driver) Reader() store.Querier { return querier{r: d.read, stmts: d.readStmts} }

@@ -60,10 +60,8 @@ func (db *DB) AppendAudit(ctx context.Context, e *vigil.AuditEntry) error {
 	// Both databases keep microseconds; the hash must cover what is kept.
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
-		if db.drv.Dialect() == "postgres" {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLock)); err != nil {
-				return err
-			}
+		if err := db.drv.LockKey(ctx, tx, auditLock); err != nil {
+			return err
 		}
 		var lastID int64
 		if err := tx.QueryRow(ctx, `SELECT id, hash FROM audit_head WHERE one = 1`).Scan(&lastID, &e.PrevHash); err != nil {

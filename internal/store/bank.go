@@ -32,11 +32,7 @@ const bankChangesLock = 0x76696762
 // 11 first, and a matcher that had read 11 would never see 10. The lock is
 // held until commit. SQLite has a single writer, so order is given.
 func (db *DB) lockBankChanges(ctx context.Context, tx Tx) error {
-	if db.drv.Dialect() != "postgres" {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(bankChangesLock))
-	return err
+	return db.drv.LockKey(ctx, tx, bankChangesLock)
 }
 
 func (db *DB) bankChanged(ctx context.Context, tx Tx, id int64) error {
@@ -191,7 +187,7 @@ func (db *DB) insertEntries(ctx context.Context, tx Tx, bankID int64, entries []
 		}
 		return rows.Err()
 	}
-	if db.drv.Dialect() == "postgres" {
+	if db.drv.ArrayParams() {
 		n := len(entries)
 		signals, classes, notes, froms := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		ats := make([]time.Time, n)

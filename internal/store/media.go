@@ -40,15 +40,6 @@ func (db *DB) FindMedia(ctx context.Context, id int64) (*vigil.Media, error) {
 	return m, nil
 }
 
-// FindMediaBySHA256 returns a media item by the SHA-256 of its bytes.
-func (db *DB) FindMediaBySHA256(ctx context.Context, sha256 string) (*vigil.Media, error) {
-	m, err := scanMedia(db.drv.Reader().QueryRow(ctx, `SELECT `+mediaColumns+` FROM media WHERE sha256 = $1`, sha256))
-	if err != nil {
-		return nil, wrap(notFound(err, "no media item with SHA-256 %s", sha256), "find media")
-	}
-	return m, nil
-}
-
 // ListMediaForURL returns the media seen in a reported URL's crawl.
 func (db *DB) ListMediaForURL(ctx context.Context, reportedURLID int64) ([]*vigil.Media, error) {
 	return db.listMedia(ctx, `SELECT `+mediaColumns+` FROM media WHERE id IN

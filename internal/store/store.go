@@ -2,8 +2,9 @@
 // SQLite and PostgreSQL accept ($n placeholders, ON CONFLICT, RETURNING).
 // The dialect packages (internal/sqlite, internal/postgres) supply a Driver:
 // connections, pragmas, migrations, the River client, and the few
-// conversions each database needs. Where the SQL must differ, a Driver says
-// so through Dialect.
+// conversions each database needs. Where the SQL must differ (row locks,
+// advisory locks, array parameters, group commit), a Driver method says
+// how; the store never asks which database it is on.
 package store
 
 import (
@@ -51,8 +52,26 @@ type Tx interface {
 
 // Driver is what a database adapter provides.
 type Driver interface {
-	// Dialect is "sqlite" or "postgres".
+	// Dialect is "sqlite" or "postgres", for logs and reports only: the
+	// store asks the methods below, never the name.
 	Dialect() string
+	// ForUpdate is the clause that locks a row read inside a write
+	// transaction until it commits ("" where writers are serialised).
+	ForUpdate() string
+	// SkipLocked is the clause that locks the rows a claim picks from
+	// alias and passes over rows other transactions hold ("" where
+	// writers are serialised).
+	SkipLocked(alias string) string
+	// LockKey takes a lock named by key for the rest of tx, serialising
+	// transactions that take the same key (a no-op where writers are
+	// serialised anyway).
+	LockKey(ctx context.Context, tx Tx, key int64) error
+	// ArrayParams reports whether queries take arrays as parameters
+	// (then a batch insert is one statement over unnest).
+	ArrayParams() bool
+	// GroupCommit reports whether small writes should share a
+	// transaction: worth it with one writer and a sync per commit.
+	GroupCommit() bool
 	// Reader runs read-only queries (SQLite: a pool of read connections
 	// beside the single writer).
 	Reader() Querier
@@ -115,7 +134,7 @@ type DB struct {
 // New returns the services on drv.
 func New(drv Driver) *DB {
 	db := &DB{drv: drv, Now: func() time.Time { return time.Now().UTC() }}
-	if drv.Dialect() == "sqlite" {
+	if drv.GroupCommit() {
 		db.batch = newWriteBatcher(drv)
 	}
 	return db

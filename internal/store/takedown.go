@@ -31,12 +31,6 @@ func (db *DB) openTakedownIfIllegal(ctx context.Context, tx Tx, urlID int64) err
 	return db.openTakedown(ctx, tx, urlID, class)
 }
 
-// OpenTakedown opens the takedown path for a reported URL whose content an
-// analyst confirmed illegal. Opening it twice changes nothing.
-func (db *DB) OpenTakedown(ctx context.Context, urlID int64, classification string) error {
-	return wrap(db.write(ctx, func(tx Tx) error { return db.openTakedown(ctx, tx, urlID, classification) }), "open takedown")
-}
-
 // openTakedownsForMedia opens the takedown path for every reported URL
 // whose crawl showed a media item.
 func (db *DB) openTakedownsForMedia(ctx context.Context, tx Tx, mediaID int64, class string) error {

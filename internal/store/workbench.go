@@ -68,13 +68,9 @@ func (db *DB) ClaimQueue(ctx context.Context, userID int64, n int, ttl time.Dura
 		if need <= 0 {
 			return nil
 		}
-		q := `UPDATE media SET claimed_by = $2, claim_expires_at = $4 WHERE id IN (SELECT m.id FROM media m WHERE ` +
-			queueFree + ` ` + queueOrder + ` LIMIT $3)`
-		if db.drv.Dialect() == "postgres" {
-			q = `WITH picked AS (SELECT m.id FROM media m WHERE ` + queueFree + ` ` + queueOrder +
-				` LIMIT $3 FOR UPDATE OF m SKIP LOCKED)
-				UPDATE media SET claimed_by = $2, claim_expires_at = $4 FROM picked WHERE media.id = picked.id`
-		}
+		q := `WITH picked AS (SELECT m.id FROM media m WHERE ` + queueFree + ` ` + queueOrder +
+			` LIMIT $3` + db.drv.SkipLocked("m") + `)
+			UPDATE media SET claimed_by = $2, claim_expires_at = $4 FROM picked WHERE media.id = picked.id`
 		_, err = tx.Exec(ctx, q, now, userID, need, until)
 		return err
 	})

@@ -20,10 +20,7 @@ func (db *DB) AddExposure(ctx context.Context, userID int64, day string, now tim
 			ON CONFLICT DO NOTHING`, userID, day); err != nil {
 			return err
 		}
-		q := `SELECT millis, extra_millis, last_at FROM exposure WHERE user_id = $1 AND day = $2`
-		if db.drv.Dialect() == "postgres" {
-			q += ` FOR UPDATE`
-		}
+		q := `SELECT millis, extra_millis, last_at FROM exposure WHERE user_id = $1 AND day = $2` + db.drv.ForUpdate()
 		var visible, extra int64
 		var last *time.Time
 		if err := tx.QueryRow(ctx, q, userID, day).Scan(&visible, &extra, &last); err != nil {
