@@ -174,9 +174,11 @@ func HashBytes(data []byte, opts Options) (Result, error) {
 	if limit := opts.maxBytes(); res.Size > limit {
 		return res, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, res.Size, limit)
 	}
-	d := newDigester()
+	d := digesters.Get().(*digester)
 	_, _ = d.Write(data) // never fails
 	d.sum(&res)
+	d.reset()
+	digesters.Put(d)
 	err := hashImage(data, opts, &res)
 	return res, err
 }
@@ -209,6 +211,15 @@ func putBuf(b *bytes.Buffer) {
 // digester computes the three digests in one pass over the bytes.
 type digester struct {
 	md5, sha1, sha256 hash.Hash
+}
+
+// digesters are pooled so that hashing allocates nothing per image.
+var digesters = sync.Pool{New: func() any { return newDigester() }}
+
+func (d *digester) reset() {
+	d.md5.Reset()
+	d.sha1.Reset()
+	d.sha256.Reset()
 }
 
 func newDigester() *digester {

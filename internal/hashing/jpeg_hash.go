@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"sync"
 
 	"github.com/vigil-hotline/vigil/internal/jpeg"
@@ -28,7 +27,7 @@ type jpegState struct {
 // hashJPEGWith hashes a JPEG with the pure-Go decoder. PDQ reduces images
 // over 512 pixels to 512×512 by nearest neighbour, so only the pixels it
 // samples are upsampled and colour-converted, into a 512×512 image whose
-// hash is the full image's: the reduction of that image is itself.
+// hash is the full image's, straight into PDQ's luma plane.
 //
 // One rule needs the whole image: a colour image whose pixels are all grey
 // is hashed as greyscale (see pdq.Luma). When every sampled pixel is grey,
@@ -59,20 +58,55 @@ func hashJPEGWith(data []byte, opts Options, res *Result) (err error) {
 		ow, oh = pdq.ReduceTo, pdq.ReduceTo
 	}
 	st.xs, st.ys = samplePoints(st.xs, w, ow), samplePoints(st.ys, h, oh)
-	img, err := d.Sampled(st.xs, st.ys)
-	if err != nil {
-		return classifyJPEG(err)
-	}
-	if (ow != w || oh != h) && allSampledGrey(img) {
-		full, err := d.Image()
+	if opts.Dihedral && ow == 64 && oh == 64 {
+		// Both paths of the reference are needed (see hashPixels).
+		img, err := d.Sampled(st.xs, st.ys)
 		if err != nil {
 			return classifyJPEG(err)
 		}
-		img = full
+		hashPixels(img, opts, res)
+		return nil
 	}
-	hashPixels(img, opts, res)
+	p := pdq.NewPlane(ow, oh)
+	grey, err := d.SampledLuma(st.xs, st.ys, p.Luma, pdq.LumaTables())
+	if err != nil {
+		p.Release()
+		return classifyJPEG(err)
+	}
+	if grey {
+		if ow != w || oh != h {
+			// Pixels not sampled decide whether the reference sees grey.
+			p.Release()
+			full, err := d.Image()
+			if err != nil {
+				return classifyJPEG(err)
+			}
+			hashPixels(full, opts, res)
+			return nil
+		}
+		// A grey image: its luma is the grey value itself.
+		if _, err := d.SampledLuma(st.xs, st.ys, p.Luma, &greyTables); err != nil {
+			p.Release()
+			return classifyJPEG(err)
+		}
+	}
+	if opts.Dihedral {
+		dh, q := p.Dihedral()
+		res.PDQ, res.Quality, res.Dihedral = dh[pdq.Original], q, &dh
+	} else {
+		res.PDQ, res.Quality = p.Hash()
+	}
 	return nil
 }
+
+// greyTables make (t[0][r] + t[1][g]) + t[2][b] the green value exactly,
+// which is pdq.Luma's value for a grey image.
+var greyTables = func() (t [3][256]float32) {
+	for v := range 256 {
+		t[1][v] = float32(v)
+	}
+	return t
+}()
 
 // samplePoints gives the source index of each of n output positions along a
 // dimension of size size, as pdq.Luma's nearest-neighbour reduction takes.
@@ -85,31 +119,6 @@ func samplePoints(dst []int, size, n int) []int {
 		dst[i] = i * size / n
 	}
 	return dst
-}
-
-// allSampledGrey reports whether every pixel of a decoded JPEG has R = G = B
-// as pdq.Luma reads it (always false for greyscale, which needs no rule).
-func allSampledGrey(img image.Image) bool {
-	switch m := img.(type) {
-	case *image.RGBA:
-		p := m.Pix
-		for i := 0; i+3 < len(p); i += 4 {
-			if p[i] != p[i+1] || p[i+1] != p[i+2] {
-				return false
-			}
-		}
-		return true
-	case *image.CMYK:
-		p := m.Pix
-		for i := 0; i+3 < len(p); i += 4 {
-			r, g, b := color.CMYKToRGB(p[i], p[i+1], p[i+2], p[i+3])
-			if r != g || g != b {
-				return false
-			}
-		}
-		return true
-	}
-	return false
 }
 
 func classifyJPEG(err error) error {

@@ -2,6 +2,7 @@ package jpeg
 
 import (
 	"image"
+	"image/color"
 )
 
 // How a component's plane is brought to full resolution, as libjpeg's
@@ -48,24 +49,21 @@ type sampledBuffers struct {
 // colTable says, for each output column, which plane samples make it.
 type colTable struct {
 	a, b []int32 // the nearer and the farther sample (equal when unused)
-	odd  []bool  // odd output column: the rounding bias differs
+	odd  []int32 // 1 for an odd output column (the rounding bias differs)
 }
 
 func (t *colTable) prepare(xs []int, mode, hf, dw int) {
 	n := len(xs)
 	t.a = growInt32(t.a, n)
 	t.b = growInt32(t.b, n)
-	if cap(t.odd) < n {
-		t.odd = make([]bool, n)
-	}
-	t.odd = t.odd[:n]
+	t.odd = growInt32(t.odd, n)
 	for k, x := range xs {
 		switch mode {
 		case upH2Fancy, upHV2Fancy:
 			i := x >> 1
 			t.a[k] = int32(i)
-			t.odd[k] = x&1 == 1
-			if t.odd[k] {
+			t.odd[k] = int32(x & 1)
+			if x&1 == 1 {
 				t.b[k] = int32(min(i+1, dw-1))
 			} else {
 				t.b[k] = int32(max(i-1, 0))
@@ -117,12 +115,9 @@ func (d *Decoder) upsampleRow(i, y int) {
 		}
 	case upH2Fancy:
 		row := c.plane[y*stride:]
+		bs, odd := t.b[:len(t.a)], t.odd[:len(t.a)]
 		for k, a := range t.a {
-			bias := int32(1)
-			if t.odd[k] {
-				bias = 2
-			}
-			out[k] = byte((3*int32(row[a]) + int32(row[t.b[k]]) + bias) >> 2)
+			out[k] = byte((3*int32(row[a]) + int32(row[bs[k]]) + 1 + odd[k]) >> 2)
 		}
 	case upV2Fancy, upHV2Fancy:
 		// The nearer row and the other neighbour: above for even output
@@ -139,15 +134,12 @@ func (d *Decoder) upsampleRow(i, y int) {
 			}
 			return
 		}
+		bs, odd := t.b[:len(t.a)], t.odd[:len(t.a)]
 		for k, a := range t.a {
-			b := t.b[k]
+			b := bs[k]
 			ca := 3*int32(r0[a]) + int32(r1[a])
 			cb := 3*int32(r0[b]) + int32(r1[b])
-			if t.odd[k] {
-				out[k] = byte((3*ca + cb + 7) >> 4)
-			} else {
-				out[k] = byte((3*ca + cb + 8) >> 4)
-			}
+			out[k] = byte((3*ca + cb + 8 - odd[k]) >> 4)
 		}
 	}
 }
@@ -231,44 +223,109 @@ func (d *Decoder) render(xs, ys []int, reuse *sampledBuffers) (image.Image, erro
 		m.Pix, m.Stride, m.Rect = growBytes(m.Pix, 4*w*h), 4*w, r
 		img, pix = m, m.Pix
 	}
-	s := &d.sampledBuf
 	for j, y := range ys {
-		for i := 0; i < d.ncomp; i++ {
-			d.upsampleRow(i, y)
+		d.upsampleRows(y)
+		d.rowRGBA(pix[j*len(pix)/h : (j+1)*len(pix)/h])
+	}
+	return img, nil
+}
+
+func (d *Decoder) upsampleRows(y int) {
+	for i := 0; i < d.ncomp; i++ {
+		d.upsampleRow(i, y)
+	}
+}
+
+// rowRGBA converts the upsampled rows into out: grey, RGBA or CMYK bytes.
+func (d *Decoder) rowRGBA(out []byte) {
+	s := &d.sampledBuf
+	switch d.cs {
+	case Gray:
+		copy(out, s.rows[0])
+	case YCbCr:
+		yr := s.rows[0]
+		cbr, crr := s.rows[1][:len(yr)], s.rows[2][:len(yr)]
+		out = out[:4*len(yr)]
+		for k := range yr {
+			yy, cb, cr := int32(yr[k]), cbr[k], crr[k]
+			p := out[4*k : 4*k+4 : 4*k+4]
+			p[0] = clamp255(yy + crR[cr])
+			p[1] = clamp255(yy + (cbG[cb]+crG[cr])>>16)
+			p[2] = clamp255(yy + cbB[cb])
+			p[3] = 0xff
 		}
+	case RGB:
+		for k := range s.rows[0] {
+			out[4*k], out[4*k+1], out[4*k+2], out[4*k+3] = s.rows[0][k], s.rows[1][k], s.rows[2][k], 0xff
+		}
+	case CMYK, YCCK:
+		for k := range s.rows[0] {
+			c0, c1, c2, c3 := d.cmykAt(k)
+			out[4*k], out[4*k+1], out[4*k+2], out[4*k+3] = c0, c1, c2, c3
+		}
+	}
+}
+
+// cmykAt gives the CMYK of column k of the upsampled rows, as the libjpeg
+// build stores it (un-inverted for Adobe files).
+func (d *Decoder) cmykAt(k int) (c0, c1, c2, c3 byte) {
+	s := &d.sampledBuf
+	c0, c1, c2, c3 = s.rows[0][k], s.rows[1][k], s.rows[2][k], s.rows[3][k]
+	if d.cs == YCCK {
+		yy := int32(c0)
+		c0, c1, c2 = 255-clamp255(yy+crR[c2]), 255-clamp255(yy+(cbG[c1]+crG[c2])>>16), 255-clamp255(yy+cbB[c1])
+	}
+	if d.adobe {
+		c0, c1, c2, c3 = 255-c0, 255-c1, 255-c2, 255-c3
+	}
+	return
+}
+
+// SampledLuma writes into dst (len(xs)×len(ys), row-major) the luma of the
+// pixels (xs[i], ys[j]) as PDQ computes it: the grey value for greyscale,
+// (tab[0][R] + tab[1][G]) + tab[2][B] for colour (CMYK through
+// color.CMYKToRGB, as image.CMYK reads). It is Sampled followed by PDQ's
+// luma without the image in between. grey reports that the image has
+// colour components but every pixel written had R = G = B.
+func (d *Decoder) SampledLuma(xs, ys []int, dst []float32, tab *[3][256]float32) (grey bool, err error) {
+	if err := d.prepare(xs); err != nil {
+		return false, err
+	}
+	w := len(xs)
+	s := &d.sampledBuf
+	var diff byte
+	for j, y := range ys {
+		d.upsampleRows(y)
+		out := dst[j*w : (j+1)*w : (j+1)*w]
 		switch d.cs {
 		case Gray:
-			copy(pix[j*w:(j+1)*w], s.rows[0])
+			for k, v := range s.rows[0][:w] {
+				out[k] = float32(v)
+			}
 		case YCbCr:
-			out := pix[4*j*w : 4*(j+1)*w]
 			yr, cbr, crr := s.rows[0][:w], s.rows[1][:w], s.rows[2][:w]
-			for k := range yr {
+			for k := range out {
 				yy, cb, cr := int32(yr[k]), cbr[k], crr[k]
-				p := out[4*k : 4*k+4 : 4*k+4]
-				p[0] = clamp255(yy + crR[cr])
-				p[1] = clamp255(yy + (cbG[cb]+crG[cr])>>16)
-				p[2] = clamp255(yy + cbB[cb])
-				p[3] = 0xff
+				r := clamp255(yy + crR[cr])
+				g := clamp255(yy + (cbG[cb]+crG[cr])>>16)
+				b := clamp255(yy + cbB[cb])
+				diff |= (r ^ g) | (g ^ b)
+				out[k] = (tab[0][r] + tab[1][g]) + tab[2][b]
 			}
 		case RGB:
-			out := pix[4*j*w : 4*(j+1)*w]
-			for k := 0; k < w; k++ {
-				out[4*k], out[4*k+1], out[4*k+2], out[4*k+3] = s.rows[0][k], s.rows[1][k], s.rows[2][k], 0xff
+			rr, gr, br := s.rows[0][:w], s.rows[1][:w], s.rows[2][:w]
+			for k := range out {
+				r, g, b := rr[k], gr[k], br[k]
+				diff |= (r ^ g) | (g ^ b)
+				out[k] = (tab[0][r] + tab[1][g]) + tab[2][b]
 			}
 		case CMYK, YCCK:
-			out := pix[4*j*w : 4*(j+1)*w]
-			for k := 0; k < w; k++ {
-				c0, c1, c2, c3 := s.rows[0][k], s.rows[1][k], s.rows[2][k], s.rows[3][k]
-				if d.cs == YCCK {
-					yy := int32(c0)
-					c0, c1, c2 = 255-clamp255(yy+crR[c2]), 255-clamp255(yy+(cbG[c1]+crG[c2])>>16), 255-clamp255(yy+cbB[c1])
-				}
-				if d.adobe {
-					c0, c1, c2, c3 = 255-c0, 255-c1, 255-c2, 255-c3
-				}
-				out[4*k], out[4*k+1], out[4*k+2], out[4*k+3] = c0, c1, c2, c3
+			for k := range out {
+				r, g, b := color.CMYKToRGB(d.cmykAt(k))
+				diff |= (r ^ g) | (g ^ b)
+				out[k] = (tab[0][r] + tab[1][g]) + tab[2][b]
 			}
 		}
 	}
-	return img, nil
+	return d.cs != Gray && diff == 0, nil
 }

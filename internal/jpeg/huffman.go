@@ -1,5 +1,7 @@
 package jpeg
 
+import "encoding/binary"
+
 // huffSpec is a Huffman table as a DHT segment gives it.
 type huffSpec struct {
 	bits [16]uint8 // number of codes of each length 1…16
@@ -15,7 +17,11 @@ const lutBits = 9
 type huffTable struct {
 	// lut[next lutBits bits] = length<<8 | symbol; 0 when the code is
 	// longer than lutBits (or invalid).
-	lut       [1 << lutBits]uint16
+	lut [1 << lutBits]uint16
+	// fast[next lutBits bits], for AC tables, decodes a whole coefficient
+	// when the code and its extra bits fit: value<<16 | run<<8 | bits
+	// used; 0 otherwise.
+	fast      [1 << lutBits]int32
 	maxcode   [18]int32 // largest code of each length, -1 if none
 	valoffset [18]int32
 	vals      [256]uint8
@@ -75,6 +81,21 @@ func (t *huffTable) build(s *huffSpec, isDC bool) error {
 				t.lut[lookbits] = uint16(l)<<8 | uint16(s.vals[p])
 				lookbits++
 			}
+		}
+	}
+	t.fast = [1 << lutBits]int32{}
+	if !isDC {
+		for idx, v := range t.lut {
+			if v == 0 {
+				continue
+			}
+			l, sym := uint(v>>8), int(v&0xff)
+			r, sz := sym>>4, uint(sym&15)
+			if sz == 0 || l+sz > lutBits {
+				continue
+			}
+			extra := int32(idx>>(lutBits-l-sz)) & (1<<sz - 1)
+			t.fast[idx] = extend(extra, sz)<<16 | int32(r)<<8 | int32(l+sz)
 		}
 	}
 	if isDC {
@@ -166,6 +187,18 @@ func (br *bitReader) init(data []byte, pos int) {
 
 // fill tops the accumulator up to at least 57 bits.
 func (br *bitReader) fill() {
+	// Eight bytes at a time while there is no 0xFF among them.
+	if !br.end && br.pos+8 <= len(br.data) {
+		x := binary.BigEndian.Uint64(br.data[br.pos:])
+		if v := ^x; (v-0x0101010101010101)&^v&0x8080808080808080 == 0 {
+			k := (64 - br.n) >> 3
+			sh := 64 - 8*k
+			br.acc |= (x >> sh << sh) >> br.n
+			br.n += 8 * k
+			br.pos += int(k)
+			return
+		}
+	}
 	for br.n <= 56 {
 		if br.end {
 			br.n += 8
@@ -231,6 +264,12 @@ func (br *bitReader) decode(t *huffTable) int {
 		br.n -= l
 		return int(v & 0xff)
 	}
+	return br.decodeSlow(t)
+}
+
+// decodeSlow decodes a code longer than lutBits, or an invalid one, with
+// at least 17 bits in the accumulator.
+func (br *bitReader) decodeSlow(t *huffTable) int {
 	l := uint(lutBits + 1)
 	code := int32(br.acc >> (64 - l))
 	for code > t.maxcode[l] {

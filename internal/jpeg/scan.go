@@ -17,9 +17,9 @@ var zigzag = [64]int{
 
 // natural is zigzag extended as libjpeg's jpeg_natural_order is: a run
 // that overshoots position 63 in a corrupt file lands on 63.
-var natural = func() (t [80]int) {
+var natural = func() (t [128]int) {
 	copy(t[:], zigzag[:])
-	for i := 64; i < 80; i++ {
+	for i := 64; i < len(t); i++ {
 		t[i] = 63
 	}
 	return t
@@ -221,15 +221,25 @@ func (d *Decoder) decodeScan() error {
 func (d *Decoder) decodeBlockAt(c *component, bx, by int) {
 	if !d.coefMode {
 		blk := &d.blk
-		d.decodeSequential(c, blk)
+		last := d.decodeSequential(c, blk)
 		if bx < c.wib && by < c.hib {
 			if d.TrackExtremes {
 				d.noteExtreme(blk, &c.q)
 			}
 			stride := c.bw * 8
-			idctIslow(blk, &c.q, c.plane[by*8*stride+bx*8:], stride)
+			dst := c.plane[by*8*stride+bx*8:]
+			switch {
+			case last == 0:
+				idctDC(blk[0], c.q[0], dst, stride)
+			case last <= 9: // zigzag 0…9 lie in the top-left 4×4
+				idctIslow4(blk, &c.q, dst, stride)
+			default:
+				idctIslow(blk, &c.q, dst, stride)
+			}
 		}
-		*blk = [64]int16{}
+		if last != 0 {
+			*blk = [64]int16{}
+		}
 		return
 	}
 	off := (by*c.bw + bx) * 64
@@ -252,20 +262,56 @@ func (d *Decoder) decodeBlockAt(c *component, bx, by int) {
 }
 
 // decodeSequential decodes one block of a sequential scan into blk, which
-// is zero on entry.
-func (d *Decoder) decodeSequential(c *component, blk *[64]int16) {
+// is zero on entry, and returns the zigzag index of the last coefficient
+// coded (0: DC only). The bit reader's state is kept in locals: this is the
+// decoder's hottest loop.
+func (d *Decoder) decodeSequential(c *component, blk *[64]int16) (last int) {
 	br := &d.br
-	dc, ac := &d.huff[0][c.td], &d.huff[1][c.ta]
-	if s := br.decode(dc); s != 0 {
+	dct, act := &d.huff[0][c.td], &d.huff[1][c.ta]
+	if br.n < 32 {
+		br.fill()
+	}
+	if s := br.decode(dct); s != 0 {
 		c.dcPred += br.receiveExtend(uint(s))
 	}
 	blk[0] = int16(c.dcPred)
+	acc, n := br.acc, br.n
 	for k := 1; k < 64; k++ {
-		rs := br.decode(ac)
+		// A code (≤ 17 bits) and its extra bits (≤ 15) fit in 32.
+		if n < 32 {
+			br.acc, br.n = acc, n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		idx := acc >> (64 - lutBits)
+		if f := act.fast[idx]; f != 0 {
+			l := uint(f & 0xff)
+			acc <<= l
+			n -= l
+			k += int(f>>8) & 15
+			blk[natural[k&127]&63] = int16(f >> 16)
+			last = k
+			continue
+		}
+		var rs int
+		if v := act.lut[idx]; v != 0 {
+			l := uint(v >> 8)
+			acc <<= l
+			n -= l
+			rs = int(v & 0xff)
+		} else {
+			br.acc, br.n = acc, n
+			rs = br.decodeSlow(act)
+			acc, n = br.acc, br.n
+		}
 		r, s := rs>>4, uint(rs&15)
 		if s != 0 {
 			k += r
-			blk[natural[k]] = int16(br.receiveExtend(s))
+			v := int32(acc >> (64 - s))
+			acc <<= s
+			n -= s
+			blk[natural[k&127]&63] = int16(extend(v, s))
+			last = k
 		} else {
 			if r != 15 {
 				break
@@ -273,6 +319,8 @@ func (d *Decoder) decodeSequential(c *component, blk *[64]int16) {
 			k += 15
 		}
 	}
+	br.acc, br.n = acc, n
+	return last
 }
 
 func (d *Decoder) decodeDCFirst(c *component, blk *[64]int16) {
