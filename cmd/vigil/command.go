@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/vigil-hotline/vigil/internal/hashing"
 	"strings"
 )
 
@@ -66,6 +67,7 @@ func runVersion(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.Stdout, "vigil", version())
+	fmt.Fprintln(env.Stdout, "jpeg decoder:", hashing.JPEGDecoderInfo())
 	line, _ := videoSupport(ctx)
 	fmt.Fprintln(env.Stdout, line)
 	return nil

@@ -119,6 +119,12 @@ import (
 // JPEGDecoder names the JPEG decoder this build uses.
 const JPEGDecoder = "libjpeg-turbo"
 
+// JPEGDecoderInfo describes it for `vigil version`.
+func JPEGDecoderInfo() string {
+	v := int(C.LIBJPEG_TURBO_VERSION_NUMBER)
+	return fmt.Sprintf("%s %d.%d.%d (cgo, built with -tags libjpeg)", JPEGDecoder, v/1000000, v/1000%1000, v%1000)
+}
+
 var jpegCodec = codec{config: libjpegConfig, decode: libjpegDecode}
 
 type jpegHeader struct{ w, h, kind, adobe int }

@@ -10,6 +10,11 @@ import (
 // decoder, which gives libjpeg-turbo's pixels (see internal/jpeg).
 const JPEGDecoder = "go-libjpeg-exact"
 
+// JPEGDecoderInfo describes it for `vigil version`.
+func JPEGDecoderInfo() string {
+	return JPEGDecoder + " (pure Go, with libjpeg-turbo 2.1's pixels; -tags libjpeg builds use libjpeg-turbo through cgo)"
+}
+
 var jpegCodec = codec{
 	config: func(b []byte) (cfg imageConfig, err error) {
 		c, err := jpeg.DecodeConfig(b)
