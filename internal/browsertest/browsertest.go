@@ -20,6 +20,12 @@ const RequireEnv = "VIGIL_REQUIRE_BROWSER"
 // the test ends, or skips the test when no browser is installed.
 func New(t *testing.T) context.Context {
 	t.Helper()
+	return NewTimeout(t, 90*time.Second)
+}
+
+// NewTimeout is New for a test that needs more than New's 90 seconds.
+func NewTimeout(t *testing.T, limit time.Duration) context.Context {
+	t.Helper()
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -47,7 +53,7 @@ func New(t *testing.T) context.Context {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelCtx()

@@ -230,10 +230,13 @@ type publicChrome struct {
 	Name    string
 	HasLogo bool
 	Help    []HelpRoute
+	// Remove: the victim's pages are served.
+	Remove bool
 }
 
 func (s *Server) chrome(lang vigil.Language) *publicChrome {
-	c := &publicChrome{Name: s.cfg.Identity.name(lang), HasLogo: s.cfg.Identity.logo != nil, Help: s.helpRoutes(lang)}
+	c := &publicChrome{Name: s.cfg.Identity.name(lang), HasLogo: s.cfg.Identity.logo != nil, Help: s.helpRoutes(lang),
+		Remove: s.cfg.Victims != nil}
 	if c.Name == "" {
 		c.Name = s.catalog.T(lang, "site_name")
 	}

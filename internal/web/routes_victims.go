@@ -15,7 +15,9 @@ func (s *Server) victimRoutes(mux *http.ServeMux) {
 		return
 	}
 	public := func(h http.HandlerFunc) http.Handler { return noStore(h) }
+	mux.Handle("GET /remove", public(s.handleRemovePage))
 	mux.Handle("POST /remove", public(s.handleRemoveSubmit))
+	mux.Handle("GET /static/hasher.wasm", s.handleHasherWasm())
 	mux.Handle("GET /remove/status", public(s.handleRemoveStatus))
 	mux.Handle("POST /remove/status", public(s.handleRemoveStatus))
 	mux.Handle("POST /remove/withdraw", public(s.handleRemoveWithdraw))
