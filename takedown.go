@@ -108,6 +108,7 @@ type TimeToRemoval struct {
 // TakedownService stores the takedown path.
 type TakedownService interface {
 	FindTakedown(ctx context.Context, id int64) (*Takedown, error)
+	FindTakedownByURL(ctx context.Context, urlID int64) (*Takedown, error)
 	ListTakedowns(ctx context.Context, state TakedownState, limit int) ([]*Takedown, error)
 	ListOutbound(ctx context.Context, takedownID int64) ([]*Outbound, error)
 	TakedownStats(ctx context.Context) (TakedownStats, error)

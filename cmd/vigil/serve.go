@@ -99,7 +99,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Secret: secret, SecureCookies: cfg.SecureCookies,
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate, TrustedProxies: proxies,
 		Accounts: accounts, Workbench: workbench,
-		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
+		Takedown: web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Identity: identity, Victims: db,
 		Lookup: web.LookupConfig{Matcher: wc.matcher},
 	})

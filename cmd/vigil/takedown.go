@@ -10,6 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/notify"
@@ -53,7 +54,8 @@ func takedownFlags(fs *flag.FlagSet, env *Env) *takedownConfig {
 	fs.StringVar(&c.SMTPUser, "smtp-user", env.Getenv("VIGIL_SMTP_USER"), "SMTP user; the password comes from VIGIL_SMTP_PASSWORD [VIGIL_SMTP_USER]")
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", envOr(env, "VIGIL_SMTP_TLS", "required"), "required (STARTTLS), implicit (port 465) or opportunistic [VIGIL_SMTP_TLS]")
 	fs.StringVar(&c.Hotline, "hotline-name", envOr(env, "VIGIL_HOTLINE_NAME", "Vigil hotline"), "the hotline's name in notices and packages [VIGIL_HOTLINE_NAME]")
-	fs.StringVar(&c.CaseRefPrefix, "case-prefix", envOr(env, "VIGIL_CASE_PREFIX", "VIGIL-"), "prefix of case references [VIGIL_CASE_PREFIX]")
+	fs.StringVar(&c.CaseRefPrefix, "case-prefix", envOr(env, "VIGIL_CASE_PREFIX", vigil.DefaultCaseRefPrefix),
+		"prefix of case references, such as BE for BE-2026-000123 [VIGIL_CASE_PREFIX]")
 	fs.DurationVar(&c.FirstRecheck, "recheck-first", 24*time.Hour, "how long after the notices a URL is first checked again")
 	fs.DurationVar(&c.RecheckEvery, "recheck-every", 24*time.Hour, "how often a URL still up is checked again")
 	fs.BoolVar(&c.AllowExample, "allow-example-routing", envBool(env, "VIGIL_ALLOW_EXAMPLE_ROUTING"),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -96,8 +97,14 @@ func TestNoticeSentOnceAcrossSIGKILL(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			seen := map[string]int{}
+			// Every message names the case by its one reference: the
+			// case's number, which the staff pages show, not the takedown's.
+			ref := vigil.CaseReference(vigil.DefaultCaseRefPrefix, rep.URLs[0].ID, td.FirstSeenAt)
 			for _, m := range world.Mail.Messages() {
 				seen[m.Header("Message-Id")]++
+				if !strings.Contains(m.Header("Subject")+string(m.Data), ref) {
+					t.Errorf("message %s does not name case %s", m.Header("Subject"), ref)
+				}
 			}
 			uncertain := 0
 			for _, m := range msgs {

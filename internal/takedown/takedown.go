@@ -77,7 +77,7 @@ func Register(w *river.Workers, cfg Config) *Workers {
 		cfg.RecheckEvery = 24 * time.Hour
 	}
 	if cfg.CaseRefPrefix == "" {
-		cfg.CaseRefPrefix = "VIGIL-"
+		cfg.CaseRefPrefix = vigil.DefaultCaseRefPrefix
 	}
 	ws := &Workers{cfg: cfg}
 	river.AddWorker(w, &traceWorker{ws: ws})
@@ -91,7 +91,7 @@ func Register(w *river.Workers, cfg Config) *Workers {
 func QueueConfig() river.QueueConfig { return river.QueueConfig{MaxWorkers: 4} }
 
 func (ws *Workers) caseRef(t *vigil.Takedown) string {
-	return fmt.Sprintf("%s%d", ws.cfg.CaseRefPrefix, t.ID)
+	return t.Reference(ws.cfg.CaseRefPrefix)
 }
 
 type traceWorker struct {

@@ -8,6 +8,7 @@ import (
 
 type takedownRow struct {
 	*vigil.Takedown
+	Ref     string // the case reference
 	Overdue bool
 	Sent    int
 	Pending int
@@ -20,6 +21,8 @@ type takedownsPage struct {
 	Counts   map[string]int
 	Stats    *vigil.Stats
 	Messages []*vigil.Outbound
+	// Refs gives each takedown's case reference and case, for messages.
+	Refs map[int64]takedownRow
 }
 
 // handleTakedowns shows supervisors the cases on the takedown path by
@@ -55,10 +58,11 @@ func (s *Server) handleTakedowns(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	now := s.cfg.Now()
-	p := takedownsPage{State: r.URL.Query().Get("state"), Counts: map[string]int{}, Stats: st,
+	p := takedownsPage{State: r.URL.Query().Get("state"), Counts: map[string]int{}, Stats: st, Refs: map[int64]takedownRow{},
 		States: []string{"tracing", "forwarded", "notified", "removed", "overdue"}}
 	for _, t := range all {
-		row := takedownRow{Takedown: t, Sent: sent[t.ID], Pending: unsent[t.ID]}
+		row := takedownRow{Takedown: t, Ref: t.Reference(s.cfg.Takedown.CaseRefPrefix), Sent: sent[t.ID], Pending: unsent[t.ID]}
+		p.Refs[t.ID] = row
 		// Overdue: past the forwarding deadline with a forward still unsent,
 		// or not even routed yet.
 		row.Overdue = t.Deadline != nil && now.After(*t.Deadline) && t.State != vigil.TakedownRemoved &&

@@ -27,6 +27,11 @@ type caseData struct {
 	Media   []caseMedia
 	History []*vigil.AuditEntry
 	Frames  bool
+	// Ref is the case reference, as notices and packages give it.
+	Ref string
+	// Takedown, when the case is on the takedown path, with its messages.
+	Takedown *vigil.Takedown
+	Messages []*vigil.Outbound
 }
 
 // handleCase shows one case (a reported URL): its reports, the crawl's
@@ -50,7 +55,21 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the view could not be put on the record", http.StatusServiceUnavailable)
 		return
 	}
-	d := caseData{URL: u, Frames: c.FFmpeg != ""}
+	d := caseData{URL: u, Frames: c.FFmpeg != "", Ref: vigil.CaseReference(s.cfg.Takedown.CaseRefPrefix, u.ID, u.FirstReportedAt)}
+	if td := s.cfg.Takedown.Takedowns; td != nil {
+		t, err := td.FindTakedownByURL(ctx, id)
+		switch {
+		case err == nil:
+			d.Takedown = t
+			if d.Messages, err = td.ListOutbound(ctx, t.ID); err != nil {
+				s.workbenchError(w, "case messages", err)
+				return
+			}
+		case vigil.ErrorCode(err) != vigil.ENOTFOUND:
+			s.workbenchError(w, "case takedown", err)
+			return
+		}
+	}
 	if d.Reports, err = c.Store.CaseReports(ctx, id); err != nil {
 		s.workbenchError(w, "case reports", err)
 		return

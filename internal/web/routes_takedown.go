@@ -11,6 +11,9 @@ import (
 type TakedownConfig struct {
 	Stats     vigil.StatsService
 	Takedowns vigil.TakedownService
+	// CaseRefPrefix starts case references (BE for BE-2026-000123), as in
+	// notices and packages.
+	CaseRefPrefix string
 }
 
 func (s *Server) takedownRoutes(mux *http.ServeMux) {
