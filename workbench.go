@@ -276,6 +276,10 @@ type WorkbenchService interface {
 	// time, never more than the time since the last credit: two tabs
 	// cannot count one minute twice.
 	AddExposure(ctx context.Context, userID int64, day string, now time.Time, step time.Duration) (Exposure, error)
+	// ChargeExposure counts cost of visible media from now, whatever the
+	// page reports: what the server sent is on screen at least that long.
+	// Heartbeats then credit only time beyond what was charged.
+	ChargeExposure(ctx context.Context, userID int64, day string, now time.Time, cost time.Duration) (Exposure, error)
 	FindExposure(ctx context.Context, userID int64, day string) (Exposure, error)
 	// ExtendExposure grants an analyst extra time today (a supervisor's
 	// decision, audited by the caller).

@@ -13,7 +13,20 @@ import (
 // AddExposure credits visible media time. The credit is at most step and
 // at most the time since the last credit, so that two tabs, or a page that
 // sends its heartbeats too fast, never count more than the wall clock.
+// last_at is the time up to which exposure is counted: a reveal charged by
+// the server moves it ahead (ChargeExposure), and heartbeats within that
+// time credit nothing.
 func (db *DB) AddExposure(ctx context.Context, userID int64, day string, now time.Time, step time.Duration) (vigil.Exposure, error) {
+	return db.exposureCredit(ctx, userID, day, now, step, false)
+}
+
+// ChargeExposure counts cost from now, or from the end of what was
+// counted already, whichever is later.
+func (db *DB) ChargeExposure(ctx context.Context, userID int64, day string, now time.Time, cost time.Duration) (vigil.Exposure, error) {
+	return db.exposureCredit(ctx, userID, day, now, max(cost, 0), true)
+}
+
+func (db *DB) exposureCredit(ctx context.Context, userID int64, day string, now time.Time, step time.Duration, charge bool) (vigil.Exposure, error) {
 	e := vigil.Exposure{UserID: userID, Day: day}
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO exposure (user_id, day, millis, extra_millis) VALUES ($1, $2, 0, 0)
@@ -26,15 +39,21 @@ func (db *DB) AddExposure(ctx context.Context, userID int64, day string, now tim
 		if err := tx.QueryRow(ctx, q, userID, day).Scan(&visible, &extra, &last); err != nil {
 			return err
 		}
-		credit := step
-		if last != nil {
-			credit = min(credit, now.Sub(*last))
+		until := now
+		if last != nil && last.After(now) {
+			until = *last
 		}
-		credit = max(credit, 0)
+		credit := step
+		switch {
+		case charge:
+			until = until.Add(step)
+		case last != nil:
+			credit = max(min(credit, now.Sub(*last)), 0)
+		}
 		visible += credit.Milliseconds()
 		e.Visible, e.Extra = time.Duration(visible)*time.Millisecond, time.Duration(extra)*time.Millisecond
 		_, err := tx.Exec(ctx, `UPDATE exposure SET millis = $3, last_at = $4 WHERE user_id = $1 AND day = $2`,
-			userID, day, visible, now)
+			userID, day, visible, until)
 		return err
 	})
 	return e, wrap(err, "add exposure")

@@ -353,7 +353,21 @@ func testWorkbenchWellbeing(t *testing.T, db *store.DB) {
 	if !e.Over(15*time.Second) || e.Over(20*time.Second) {
 		t.Errorf("over: %+v", e)
 	}
-	if e, err = db.ExtendExposure(ctx, ann.ID, day, 30*time.Minute); err != nil || e.Extra != 30*time.Minute || e.Over(15*time.Second) {
+	// A reveal charged by the server counts whatever the page says, and
+	// heartbeats within what it charged credit nothing more.
+	t1 := t0.Add(2 * time.Minute)
+	for i := range 3 {
+		if e, err = db.ChargeExposure(ctx, ann.ID, day, t1, 10*time.Second); err != nil || e.Visible != time.Duration(27+10*i)*time.Second {
+			t.Fatalf("charge %d: %v %v", i, e.Visible, err)
+		}
+	}
+	if e, _ = db.AddExposure(ctx, ann.ID, day, t1.Add(20*time.Second), 10*time.Second); e.Visible != 47*time.Second {
+		t.Errorf("beat within the charged time: %v, want 47s", e.Visible)
+	}
+	if e, _ = db.AddExposure(ctx, ann.ID, day, t1.Add(35*time.Second), 10*time.Second); e.Visible != 52*time.Second {
+		t.Errorf("beat beyond the charged time: %v, want 52s", e.Visible)
+	}
+	if e, err = db.ExtendExposure(ctx, ann.ID, day, 30*time.Minute); err != nil || e.Extra != 30*time.Minute || e.Over(50*time.Second) {
 		t.Errorf("extend %+v %v", e, err)
 	}
 	if list, err := db.ListExposure(ctx, day); err != nil || len(list) != 1 || list[0].UserID != ann.ID {

@@ -140,6 +140,14 @@ func (s *Server) handleMediaOriginal(w http.ResponseWriter, r *http.Request) {
 		s.workbenchError(w, "media", err)
 		return
 	}
+	cost := s.cfg.Workbench.RevealCost
+	if m.Class == "video" {
+		cost = max(cost, s.cfg.Workbench.VideoRevealCost)
+	}
+	if err := s.chargeExposure(r, cost); err != nil {
+		s.workbenchError(w, "exposure", err)
+		return
+	}
 	if grey {
 		img, _, err := hashing.DecodeImage(data, hashing.Options{})
 		if err != nil {

@@ -35,18 +35,42 @@ func (s *Server) handleExposureBeat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if e.Over(c.Budget) && !before.Over(c.Budget) {
-		_ = s.audit(r, "exposure.limit", fmt.Sprintf("user:%d", u.ID), map[string]any{"minutes": int(e.Visible / time.Minute)})
-		if err := c.Store.ReleaseClaims(r.Context(), u.ID); err != nil {
-			s.logger.Error("release claims", "err", err)
-		}
-	}
+	s.exposureCrossed(r, before, e)
 	v := s.exposureView(e)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"visible_min": v.VisibleMin, "budget_min": v.BudgetMin, "stop": v.Stopped,
 		"remind": e.Visible/c.BreakEvery > before.Visible/c.BreakEvery,
 	})
+}
+
+// chargeExposure counts a reveal against the signed-in user's budget.
+func (s *Server) chargeExposure(r *http.Request, cost time.Duration) error {
+	u := userFrom(r.Context())
+	before, err := s.cfg.Workbench.Store.FindExposure(r.Context(), u.ID, s.today())
+	if err != nil {
+		return err
+	}
+	e, err := s.cfg.Workbench.Store.ChargeExposure(r.Context(), u.ID, s.today(), s.cfg.Now(), cost)
+	if err != nil {
+		return err
+	}
+	s.exposureCrossed(r, before, e)
+	return nil
+}
+
+// exposureCrossed records the moment the budget is reached and gives the
+// analyst's claimed items back to the queue.
+func (s *Server) exposureCrossed(r *http.Request, before, after vigil.Exposure) {
+	c := &s.cfg.Workbench
+	if !after.Over(c.Budget) || before.Over(c.Budget) {
+		return
+	}
+	u := userFrom(r.Context())
+	_ = s.audit(r, "exposure.limit", fmt.Sprintf("user:%d", u.ID), map[string]any{"minutes": int(after.Visible / time.Minute)})
+	if err := c.Store.ReleaseClaims(r.Context(), u.ID); err != nil {
+		s.logger.Error("release claims", "err", err)
+	}
 }
 
 type wellbeingRow struct {

@@ -40,6 +40,13 @@ type WorkbenchConfig struct {
 	Budget     time.Duration
 	BreakEvery time.Duration
 	Heartbeat  time.Duration
+	// RevealCost is what a reveal counts against the budget at least,
+	// heartbeat or none (default 10 s): the server counts what it sends,
+	// so a page that sends no heartbeat still meets the budget.
+	// VideoRevealCost is the same for a video (default 1 minute), whose
+	// length the store does not hold yet.
+	RevealCost      time.Duration
+	VideoRevealCost time.Duration
 	// Location decides when a day starts (default time.Local).
 	Location *time.Location
 	// FFmpeg is the path of ffmpeg, for video frame strips; empty shows a
@@ -68,6 +75,12 @@ func (c *WorkbenchConfig) defaults() {
 	}
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = 5 * time.Second
+	}
+	if c.RevealCost <= 0 {
+		c.RevealCost = 10 * time.Second
+	}
+	if c.VideoRevealCost <= 0 {
+		c.VideoRevealCost = time.Minute
 	}
 	if c.Location == nil {
 		c.Location = time.Local

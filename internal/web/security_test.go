@@ -19,6 +19,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/auth"
+	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
@@ -296,5 +297,56 @@ func TestCSRFBoundToSession(t *testing.T) {
 	resp, _ := e.postForm(victim, "/staff/users", url.Values{"csrf": {tok}, "name": {"carl"}, "role": {"analyst"}, "password": {"correct horse battery staple"}})
 	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
 		t.Errorf("the victim's own form: %d", resp.StatusCode)
+	}
+}
+
+// Item 4: reveals count against the budget on the server, with no
+// heartbeat at all; a heartbeat only extends a reveal.
+func TestRevealsCountWithoutHeartbeat(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	vault := newVault(t)
+	clk := newClock()
+	e := newEnv(t, db, withWorkbench(db, vault, func(c *web.WorkbenchConfig) {
+		c.Budget, c.RevealCost, c.Heartbeat = 40*time.Second, 10*time.Second, 5*time.Second
+	}), func(c *web.Config) { c.Now = clk.Now })
+	it, _ := benignItem(t, vault, 310, simnet.Variant{})
+	_, ids := storetest.SeedCase(t, db, "https://reveal.example/", []storetest.SeedItem{it})
+	e.addUser("ann", vigil.RoleAnalyst, "ann-password-1")
+	e.addUser("bob", vigil.RoleAnalyst, "bob-password-1")
+	// Both sign in first: TOTP codes follow the server's clock.
+	ann := e.login("ann", "ann-password-1")
+	bob := e.login("bob", "bob-password-1")
+	served := 0
+	for range 290 { // the red-team's minute of reveals
+		clk.Add(200 * time.Millisecond)
+		resp, _ := e.get(ann, fmt.Sprintf("/staff/media/%d/original", ids[0]))
+		if resp.StatusCode == http.StatusOK {
+			served++
+		}
+	}
+	if served != 4 {
+		t.Errorf("%d reveals served under a 40 s budget at 10 s each, want 4", served)
+	}
+	if !e.auditHas("exposure.limit", "") {
+		t.Error("the stop is not on the record")
+	}
+
+	// A heartbeat within the time a reveal was charged adds nothing.
+	if resp, _ := e.get(bob, fmt.Sprintf("/staff/media/%d/original", ids[0])); resp.StatusCode != http.StatusOK {
+		t.Fatalf("bob's reveal: %d", resp.StatusCode)
+	}
+	tok := e.formToken(bob, "/staff/preferences")
+	clk.Add(5 * time.Second)
+	if st, res := e.postJSON(bob, "/staff/exposure", url.Values{"csrf": {tok}, "ms": {"5000"}}); st != http.StatusOK {
+		t.Fatalf("beat: %d %v", st, res)
+	}
+	ex, err := db.FindExposure(context.Background(), e.user("bob").ID, clk.Now().In(time.Local).Format(time.DateOnly))
+	if err != nil || ex.Visible != 10*time.Second {
+		t.Errorf("after a reveal and a beat within it: %v %v, want 10s", ex.Visible, err)
+	}
+	clk.Add(10 * time.Second)
+	e.postJSON(bob, "/staff/exposure", url.Values{"csrf": {tok}, "ms": {"10000"}})
+	if ex, _ := db.FindExposure(context.Background(), e.user("bob").ID, clk.Now().In(time.Local).Format(time.DateOnly)); ex.Visible != 15*time.Second {
+		t.Errorf("a beat beyond the reveal's time: %v, want 15s", ex.Visible)
 	}
 }
