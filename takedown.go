@@ -105,11 +105,70 @@ type TimeToRemoval struct {
 	Provider        string
 }
 
-// TakedownService stores the takedown path.
+// TakedownService stores the takedown path: what staff pages read.
 type TakedownService interface {
 	FindTakedown(ctx context.Context, id int64) (*Takedown, error)
 	FindTakedownByURL(ctx context.Context, urlID int64) (*Takedown, error)
 	ListTakedowns(ctx context.Context, state TakedownState, limit int) ([]*Takedown, error)
 	ListOutbound(ctx context.Context, takedownID int64) ([]*Outbound, error)
 	TakedownStats(ctx context.Context) (TakedownStats, error)
+}
+
+// TakedownWorkService is the takedown workers' store, as CrawlService is the
+// crawl pipeline's. Each Record call stores a step's outcome, queues the
+// work it calls for and is a no-op when the step was recorded already, so
+// a job run again after a crash changes nothing; an outbound message is
+// claimed before it is sent, so it is never sent twice.
+type TakedownWorkService interface {
+	FindTakedown(ctx context.Context, id int64) (*Takedown, error)
+	// CaseMedia returns the illegal media seen in a reported URL's crawl.
+	CaseMedia(ctx context.Context, urlID int64) ([]KnownMedia, error)
+	// RoutePlan returns a case's routes as decided (JSON; empty before
+	// its trace).
+	RoutePlan(ctx context.Context, id int64) (string, error)
+	RecordTrace(ctx context.Context, id int64, r *TraceResult) error
+	RecordRecheck(ctx context.Context, id int64, r *Recheck) error
+	ClaimOutbound(ctx context.Context, id int64) (*Outbound, error)
+	RecordOutbound(ctx context.Context, m *Outbound, state OutboundState, reply, errText string) error
+}
+
+// TraceResult is what the trace step decided.
+type TraceResult struct {
+	Trace    string // JSON evidence
+	Country  string
+	ASN      uint32
+	ASOrg    string
+	CDN      string
+	Provider string
+	Routes   []string
+	Plan     string // the routes as decided, JSON
+	Deadline *time.Time
+	State    TakedownState
+	Messages []*Outbound
+	// FirstRecheck is when the content is first checked again.
+	FirstRecheck time.Time
+}
+
+// Recheck is the outcome of checking a case's content again.
+type Recheck struct {
+	Seq    int
+	Up     bool
+	Detail string
+	// While up: messages it calls for (renotice, escalation), whether it
+	// escalates, and when to check next.
+	Messages  []*Outbound
+	Escalate  bool
+	NextCheck time.Time
+}
+
+// KnownMedia is a media item of a case known or confirmed illegal, with
+// where it was seen.
+type KnownMedia struct {
+	MediaID        int64
+	URL            string
+	SHA256, MD5    string
+	PDQ            string
+	Classification string
+	SeenAt         time.Time
+	FetchID        int64
 }

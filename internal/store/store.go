@@ -153,13 +153,14 @@ func (db *DB) Close() error {
 
 // Compile-time checks that DB implements the domain services.
 var (
-	_ vigil.ReportService   = (*DB)(nil)
-	_ vigil.UserService     = (*DB)(nil)
-	_ vigil.APIKeyService   = (*DB)(nil)
-	_ vigil.JobService      = (*DB)(nil)
-	_ vigil.MediaService    = (*DB)(nil)
-	_ vigil.CrawlService    = (*DB)(nil)
-	_ vigil.TakedownService = (*DB)(nil)
+	_ vigil.ReportService       = (*DB)(nil)
+	_ vigil.UserService         = (*DB)(nil)
+	_ vigil.APIKeyService       = (*DB)(nil)
+	_ vigil.JobService          = (*DB)(nil)
+	_ vigil.MediaService        = (*DB)(nil)
+	_ vigil.CrawlService        = (*DB)(nil)
+	_ vigil.TakedownService     = (*DB)(nil)
+	_ vigil.TakedownWorkService = (*DB)(nil)
 )
 
 // notFound turns sql.ErrNoRows into a domain not-found error.

@@ -147,27 +147,10 @@ func (db *DB) ListTakedowns(ctx context.Context, state vigil.TakedownState, limi
 	return out, wrap(rows.Err(), "list takedowns")
 }
 
-// TraceResult is what the trace step decided.
-type TraceResult struct {
-	Trace    string // JSON evidence
-	Country  string
-	ASN      uint32
-	ASOrg    string
-	CDN      string
-	Provider string
-	Routes   []string
-	Plan     string // the routes as decided, JSON
-	Deadline *time.Time
-	State    vigil.TakedownState
-	Messages []*vigil.Outbound
-	// FirstRecheck is when the content is first checked again.
-	FirstRecheck time.Time
-}
-
 // RecordTrace stores a case's trace and routes, the messages they call
 // for, and schedules their sending and the first recheck. It does nothing
 // when the case was traced already.
-func (db *DB) RecordTrace(ctx context.Context, id int64, r *TraceResult) error {
+func (db *DB) RecordTrace(ctx context.Context, id int64, r *vigil.TraceResult) error {
 	return wrap(db.write(ctx, func(tx Tx) error {
 		now := db.Now()
 		n, err := tx.Exec(ctx, `UPDATE takedowns SET state = $2, country = $3, asn = $4, as_org = $5, cdn = $6, provider = $7,
@@ -291,22 +274,10 @@ func (db *DB) RoutePlan(ctx context.Context, id int64) (string, error) {
 	return plan, wrap(notFound(err, "no takedown %d", id), "route plan")
 }
 
-// Recheck is the outcome of checking a case's content again.
-type Recheck struct {
-	Seq    int
-	Up     bool
-	Detail string
-	// While up: messages it calls for (renotice, escalation), whether it
-	// escalates, and when to check next.
-	Messages  []*vigil.Outbound
-	Escalate  bool
-	NextCheck time.Time
-}
-
 // RecordRecheck stores a recheck. Content gone closes the case as removed;
 // content still up queues the messages and the next recheck. A recheck
 // recorded once is never recorded again (a job run twice).
-func (db *DB) RecordRecheck(ctx context.Context, id int64, r *Recheck) error {
+func (db *DB) RecordRecheck(ctx context.Context, id int64, r *vigil.Recheck) error {
 	return wrap(db.write(ctx, func(tx Tx) error {
 		now := db.Now()
 		n, err := tx.Exec(ctx, `UPDATE takedowns SET rechecks = $2 WHERE id = $1 AND rechecks = $3 AND state <> $4`,
@@ -340,20 +311,8 @@ func (db *DB) RecordRecheck(ctx context.Context, id int64, r *Recheck) error {
 	}), "record recheck")
 }
 
-// KnownMedia is a media item of a case known or confirmed illegal, with
-// where it was seen.
-type KnownMedia struct {
-	MediaID        int64
-	URL            string
-	SHA256, MD5    string
-	PDQ            string
-	Classification string
-	SeenAt         time.Time
-	FetchID        int64
-}
-
 // CaseMedia returns the illegal media seen in a reported URL's crawl.
-func (db *DB) CaseMedia(ctx context.Context, urlID int64) ([]KnownMedia, error) {
+func (db *DB) CaseMedia(ctx context.Context, urlID int64) ([]vigil.KnownMedia, error) {
 	rows, err := db.drv.Reader().Query(ctx, `SELECT m.id, s.url, m.sha256, m.md5, m.pdq, m.classification, s.seen_at, s.fetch_id
 		FROM media m JOIN media_sightings s ON s.media_id = m.id
 		WHERE s.reported_url_id = $1 AND m.status = 'known' AND m.classification <> 'not-illegal' ORDER BY m.id`, urlID)
@@ -361,9 +320,9 @@ func (db *DB) CaseMedia(ctx context.Context, urlID int64) ([]KnownMedia, error) 
 		return nil, fmt.Errorf("case media: %w", err)
 	}
 	defer rows.Close()
-	var out []KnownMedia
+	var out []vigil.KnownMedia
 	for rows.Next() {
-		var k KnownMedia
+		var k vigil.KnownMedia
 		if err := rows.Scan(&k.MediaID, &k.URL, &k.SHA256, &k.MD5, &k.PDQ, &k.Classification, &k.SeenAt, &k.FetchID); err != nil {
 			return nil, fmt.Errorf("case media: %w", err)
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/route"
-	"github.com/vigil-hotline/vigil/internal/store"
 )
 
 type recheckWorker struct {
@@ -42,7 +41,7 @@ func (w *recheckWorker) Work(ctx context.Context, job *river.Job[jobargs.Recheck
 		return err
 	}
 	now := cfg.Now()
-	r := &store.Recheck{Seq: job.Args.Seq, Up: up, Detail: detail, NextCheck: now.Add(cfg.RecheckEvery)}
+	r := &vigil.Recheck{Seq: job.Args.Seq, Up: up, Detail: detail, NextCheck: now.Add(cfg.RecheckEvery)}
 	if up {
 		if err := w.ws.followUp(ctx, t, r); err != nil {
 			return err
@@ -98,7 +97,7 @@ func (ws *Workers) stillUp(ctx context.Context, t *vigil.Takedown) (bool, string
 // followUp adds what a case still up calls for: a renotice once the
 // provider's interval has passed, and an escalation after the configured
 // number of renotices.
-func (ws *Workers) followUp(ctx context.Context, t *vigil.Takedown, r *store.Recheck) error {
+func (ws *Workers) followUp(ctx context.Context, t *vigil.Takedown, r *vigil.Recheck) error {
 	plan, err := ws.cfg.Store.RoutePlan(ctx, t.ID)
 	if err != nil {
 		return err

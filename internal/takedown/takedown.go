@@ -23,7 +23,6 @@ import (
 	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/route"
-	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/trace"
 )
 
@@ -39,7 +38,7 @@ type Sender interface {
 
 // Config is the takedown path's configuration and collaborators.
 type Config struct {
-	Store   *store.DB
+	Store   vigil.TakedownWorkService
 	Tracer  Tracer
 	Rules   *route.Rules
 	Mailer  *notify.Mailer
@@ -129,7 +128,7 @@ func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs
 	if err != nil {
 		return fmt.Errorf("route plan: %w", err)
 	}
-	res := &store.TraceResult{
+	res := &vigil.TraceResult{
 		Trace: string(evidence), Country: tr.Country, ASN: tr.ASN, ASOrg: tr.ASOrg, CDN: tr.CDN, Plan: string(plan),
 		State: vigil.TakedownForwarded, FirstRecheck: now.Add(cfg.FirstRecheck),
 	}
@@ -154,7 +153,7 @@ func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs
 // render makes the message a route calls for: a notice to a provider, a
 // package to the police or a partner hotline. Rendering is deterministic,
 // and the stored bytes are what is sent, on every attempt.
-func (ws *Workers) render(ctx context.Context, t *vigil.Takedown, tr *trace.Trace, r route.Route, i int, media []store.KnownMedia, now time.Time) (*vigil.Outbound, error) {
+func (ws *Workers) render(ctx context.Context, t *vigil.Takedown, tr *trace.Trace, r route.Route, i int, media []vigil.KnownMedia, now time.Time) (*vigil.Outbound, error) {
 	to := []mail.Address{{Name: r.Recipient.Name, Address: r.Recipient.Email}}
 	lang := notify.Language(r.Recipient.Language)
 	if r.NoticeLanguage != "" {
@@ -181,7 +180,7 @@ func (ws *Workers) render(ctx context.Context, t *vigil.Takedown, tr *trace.Trac
 }
 
 func (ws *Workers) renderForward(ctx context.Context, t *vigil.Takedown, tr *trace.Trace, r route.Route, key string, lang notify.Language,
-	to []mail.Address, media []store.KnownMedia, now time.Time) (*notify.Message, error) {
+	to []mail.Address, media []vigil.KnownMedia, now time.Time) (*notify.Message, error) {
 	item := notify.Item{URL: t.URL, SeenAt: []time.Time{t.FirstSeenAt}, Classification: t.Classification, Severity: r.Severity,
 		Hosting: &notify.Hosting{TracedAt: tr.Started, Host: tr.Host, CNAMEs: tr.CNAMEs, Country: tr.Country, ASN: tr.ASN,
 			Network: tr.ASOrg, CDN: tr.CDN, EvidenceRef: ws.caseRef(t) + "/trace"}}
