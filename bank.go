@@ -72,7 +72,14 @@ type Bank struct {
 	// PDQThreshold is the largest Hamming distance that counts as a match
 	// in this bank.
 	PDQThreshold int
-	CreatedAt    time.Time
+	// VideoQueryPercent (P_q) and VideoCompPercent (P_c) are the vPDQ
+	// thresholds, in percent: a video matches a known video of this bank
+	// when that share of its frames is found in the known video, and that
+	// share of the known video's frames in it (see CompareVideos). Zero
+	// P_q at creation means DefaultVideoQueryPercent.
+	VideoQueryPercent float64
+	VideoCompPercent  float64
+	CreatedAt         time.Time
 }
 
 var bankNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
@@ -94,6 +101,9 @@ func (b *Bank) Validate() error {
 	if err := ValidatePDQThreshold(b.PDQThreshold); err != nil {
 		return err
 	}
+	if err := ValidateVideoThresholds(b.VideoQueryPercent, b.VideoCompPercent); err != nil {
+		return err
+	}
 	if len(b.Terms) > 10000 || !utf8.ValidString(b.Terms) {
 		return Errorf(EINVALID, "bank terms must be valid text of at most 10000 bytes")
 	}
@@ -104,6 +114,14 @@ func (b *Bank) Validate() error {
 func ValidatePDQThreshold(n int) error {
 	if n < 0 || n > MaxPDQThreshold {
 		return Errorf(EINVALID, "PDQ threshold must be between 0 and %d bits, got %d", MaxPDQThreshold, n)
+	}
+	return nil
+}
+
+// ValidateVideoThresholds checks a bank's vPDQ thresholds (percent).
+func ValidateVideoThresholds(queryPercent, compPercent float64) error {
+	if !(queryPercent > 0 && queryPercent <= 100) || !(compPercent >= 0 && compPercent <= 100) {
+		return Errorf(EINVALID, "video thresholds are percentages: P_q above 0 and at most 100, P_c 0 to 100 (got %g and %g)", queryPercent, compPercent)
 	}
 	return nil
 }
@@ -178,6 +196,8 @@ type BankEntry struct {
 	// "analyst:NAME", "api:KEY".
 	AddedFrom string
 	Note      string
+	// Frames is a vpdq entry's frame list (nil for other signals).
+	Frames []VideoFrame
 }
 
 // Limits on entry text, so that a hostile list cannot bloat the store.
@@ -195,6 +215,16 @@ func (e *BankEntry) Validate(v Vocabulary) error {
 			return err
 		}
 		e.Signal = t
+	}
+	if e.Signal == SignalVPDQ {
+		// A video's value is its frame list's digest: computed, never
+		// taken on trust.
+		if err := ValidateVideoFrames(e.Frames); err != nil {
+			return err
+		}
+		e.Value = VideoDigest(e.Frames)
+	} else if e.Frames != nil {
+		return Errorf(EINVALID, "only vpdq entries have frames")
 	}
 	val, err := NormalizeSignalValue(e.Signal, e.Value)
 	if err != nil {

@@ -21,6 +21,9 @@ type MatchQuery struct {
 	PDQ      string
 	Quality  int
 	Dihedral []string
+	// Video is a video's vPDQ frames: it matches known videos by the
+	// banks' P_q/P_c rule.
+	Video []VideoFrame
 }
 
 // Match is one bank entry that a query matched.
@@ -36,6 +39,11 @@ type Match struct {
 	// Variant names the dihedral variant that matched ("orig" when not
 	// rotated or flipped).
 	Variant string
+	// QueryPercent and CompPercent are a vpdq match's shares of frames
+	// found (see CompareVideos); QueryFrames the query's frames (indices)
+	// that were found.
+	QueryPercent, CompPercent float64
+	QueryFrames               []int
 }
 
 // Matcher answers whether media are known. One implementation

@@ -143,6 +143,18 @@ type MediaHashes struct {
 	// Error says why the file could not be hashed (malformed, too large):
 	// recorded, not retried.
 	Error string
+	// Video is a video's vPDQ hash and Duration its length in seconds.
+	Video    []VideoFrame
+	Duration float64
+}
+
+// MediaVideo is what was learnt of a video media item: its vPDQ frames, or
+// why it has none (Reason, such as too_long or no_ffmpeg).
+type MediaVideo struct {
+	MediaID  int64
+	Frames   []VideoFrame
+	Duration float64
+	Reason   string
 }
 
 // CrawlService is the crawl pipeline's store. Each Finish call records a
@@ -159,4 +171,6 @@ type CrawlService interface {
 	// matched the item first and matches are to be ignored.
 	FinishMatch(ctx context.Context, task *CrawlTask, matches []Match, done bool) error
 	FindMedia(ctx context.Context, id int64) (*Media, error)
+	// MediaVideo returns a video's vPDQ hash, or why it has none.
+	MediaVideo(ctx context.Context, mediaID int64) (*MediaVideo, error)
 }

@@ -13,6 +13,10 @@ const (
 	SignalSHA1   SignalType = "sha1"
 	SignalSHA256 SignalType = "sha256"
 	SignalPDQ    SignalType = "pdq"
+	// SignalVPDQ is a video's vPDQ hash: a list of frames (BankEntry.Frames),
+	// whose value is the list's digest (VideoDigest). Not in SignalTypes:
+	// hash-list files carry single hashes, videos come in their own files.
+	SignalVPDQ SignalType = "vpdq"
 )
 
 // SignalTypes lists every supported signal type in a stable order.
@@ -25,7 +29,7 @@ func (t SignalType) HexLen() int {
 		return 32
 	case SignalSHA1:
 		return 40
-	case SignalSHA256, SignalPDQ:
+	case SignalSHA256, SignalPDQ, SignalVPDQ:
 		return 64
 	}
 	return 0
@@ -45,6 +49,8 @@ func ParseSignalType(s string) (SignalType, error) {
 		return SignalSHA256, nil
 	case "pdq", "pdqhash":
 		return SignalPDQ, nil
+	case "vpdq":
+		return SignalVPDQ, nil
 	}
 	return "", Errorf(EINVALID, "unknown signal type %q (want md5, sha1, sha256 or pdq)", s)
 }

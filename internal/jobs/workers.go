@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/video"
 )
 
 // Pipeline is what the crawl workers share: one per process.
@@ -36,8 +37,15 @@ type Pipeline struct {
 	// (default: the number of CPUs).
 	Hashers int
 	Logger  *slog.Logger
+	// Video hashes videos (vPDQ); nil when ffmpeg is missing, and then
+	// videos are matched by their digests only.
+	Video *video.Hasher
+	// VideoHashers bounds how many videos are decoded at once (default
+	// half the CPUs: ffmpeg is a process of its own).
+	VideoHashers int
 
-	cpu chan struct{}
+	cpu    chan struct{}
+	videos chan struct{}
 }
 
 // Register adds the crawl pipeline's workers: crawl → fetch page → fetch
@@ -50,6 +58,10 @@ func (p *Pipeline) Register(w *river.Workers) {
 		p.Hashers = runtime.NumCPU()
 	}
 	p.cpu = make(chan struct{}, p.Hashers)
+	if p.VideoHashers <= 0 {
+		p.VideoHashers = max(1, runtime.NumCPU()/2)
+	}
+	p.videos = make(chan struct{}, p.VideoHashers)
 	river.AddWorker(w, &crawlWorker{p: p})
 	river.AddWorker(w, &pageWorker{p: p})
 	river.AddWorker(w, &mediaWorker{p: p})
@@ -235,9 +247,7 @@ func (w *hashWorker) Work(ctx context.Context, job *river.Job[jobargs.HashArgs])
 		return w.p.Store.FinishHash(ctx, t, nil)
 	}
 	if m.Class == string(crawl.ClassVideo) {
-		// Videos are matched by their exact digests and queued for an
-		// analyst; video hashing is a later issue.
-		return w.p.Store.FinishHash(ctx, t, &vigil.MediaHashes{Format: "video"})
+		return w.p.hashVideo(ctx, t, m)
 	}
 	data, err := w.p.Blobs.Get(ctx, m.BlobKey)
 	if err != nil {
@@ -287,9 +297,13 @@ func (w *matchWorker) Work(ctx context.Context, job *river.Job[jobargs.MatchArgs
 	if m.MatchedAt != nil {
 		return w.p.Store.FinishMatch(ctx, t, nil, false)
 	}
-	matches, err := w.p.Matcher.Match(ctx, vigil.MatchQuery{
-		MD5: m.MD5, SHA1: m.SHA1, SHA256: m.SHA256, PDQ: m.PDQ, Quality: m.Quality, Dihedral: m.Dihedral,
-	})
+	q := vigil.MatchQuery{MD5: m.MD5, SHA1: m.SHA1, SHA256: m.SHA256, PDQ: m.PDQ, Quality: m.Quality, Dihedral: m.Dihedral}
+	if m.Class == string(crawl.ClassVideo) {
+		if q.Video, err = w.p.videoFrames(ctx, m.ID); err != nil {
+			return err
+		}
+	}
+	matches, err := w.p.Matcher.Match(ctx, q)
 	if err != nil {
 		return fmt.Errorf("match media %d: %w", m.ID, err)
 	}

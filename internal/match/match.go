@@ -62,6 +62,11 @@ type Matcher struct {
 	minQuality int
 	pdq        *index.PDQ
 	exact      *index.Exact
+	// frames indexes every distinct frame hash of every known video once
+	// (see video.go); frameCount, guarded by mu, is how many each video
+	// entry has there.
+	frames     *index.PDQ
+	frameCount map[int64]int
 	banks      atomic.Pointer[bankTable]
 
 	// mu serialises Sync: loading, unloading and applying changes.
@@ -105,7 +110,7 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 		return nil, errors.New("match: no store")
 	}
 	m := &Matcher{store: cfg.Store, log: cfg.Logger, minQuality: cfg.MinQuality,
-		exact: index.NewExact(), loaded: map[int64]bool{}}
+		exact: index.NewExact(), loaded: map[int64]bool{}, frames: index.NewPDQ(cfg.Index), frameCount: map[int64]int{}}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
 	}
@@ -135,6 +140,9 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 			if e.Signal == vigil.SignalPDQ {
 				b.Add(e.ID, hashFromBytes(raw))
 				return nil
+			}
+			if e.Signal == vigil.SignalVPDQ {
+				return m.addVideo(e)
 			}
 			return ignore(m.exact.Add(e.Signal, raw, e.ID), index.ErrExists)
 		})
@@ -229,6 +237,9 @@ func (m *Matcher) apply(ctx context.Context, c vigil.BankChange) error {
 		if c.Signal == vigil.SignalPDQ {
 			return ignore(m.pdq.Remove(c.FirstEntryID), index.ErrNotFound)
 		}
+		if c.Signal == vigil.SignalVPDQ {
+			return m.removeVideo(c.FirstEntryID)
+		}
 		raw, err := hex.DecodeString(c.Value)
 		if err != nil {
 			return err
@@ -299,6 +310,9 @@ func (m *Matcher) addEntries(ctx context.Context, bankID, after, last int64) err
 			}
 			return nil
 		}
+		if e.Signal == vigil.SignalVPDQ {
+			return m.addVideo(e)
+		}
 		return ignore(m.exact.Add(e.Signal, raw, e.ID), index.ErrExists)
 	})
 	if err != nil {
@@ -311,6 +325,9 @@ func (m *Matcher) unloadBank(ctx context.Context, bankID int64) error {
 	return m.eachEntry(ctx, bankID, 0, -1, func(e *vigil.BankEntry, raw []byte) error {
 		if e.Signal == vigil.SignalPDQ {
 			return ignore(m.pdq.Remove(e.ID), index.ErrNotFound)
+		}
+		if e.Signal == vigil.SignalVPDQ {
+			return m.removeVideo(e.ID)
 		}
 		return ignore(m.exact.Remove(e.Signal, raw, e.ID), index.ErrNotFound)
 	})
@@ -409,8 +426,12 @@ func (m *Matcher) Match(ctx context.Context, q vigil.MatchQuery) ([]vigil.Match,
 	if err := m.searchPDQ(q, tbl.maxDist, cands); err != nil {
 		return nil, err
 	}
+	videos, allowed, err := m.matchVideo(ctx, q, tbl)
+	if err != nil || allowed {
+		return nil, err
+	}
 	if len(cands) == 0 {
-		return nil, nil
+		return videos, nil
 	}
 	ids := make([]int64, 0, len(cands))
 	for id := range cands {
@@ -433,9 +454,11 @@ func (m *Matcher) Match(ctx context.Context, q vigil.MatchQuery) ([]vigil.Match,
 		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
 			Distance: c.distance, Classification: e.Classification, Variant: c.variant})
 	}
+	out = append(out, videos...)
 	slices.SortFunc(out, func(a, b vigil.Match) int {
 		return cmp.Or(
-			cmp.Compare(boolInt(a.Signal == vigil.SignalPDQ), boolInt(b.Signal == vigil.SignalPDQ)),
+			cmp.Compare(boolInt(a.Signal != vigil.SignalMD5 && a.Signal != vigil.SignalSHA1 && a.Signal != vigil.SignalSHA256),
+				boolInt(b.Signal != vigil.SignalMD5 && b.Signal != vigil.SignalSHA1 && b.Signal != vigil.SignalSHA256)),
 			cmp.Compare(a.Distance, b.Distance),
 			cmp.Compare(a.BankID, b.BankID),
 			cmp.Compare(a.EntryID, b.EntryID))

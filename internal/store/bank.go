@@ -13,12 +13,13 @@ import (
 
 var _ vigil.BankService = (*DB)(nil)
 
-const bankColumns = `id, name, source, terms, kind, enabled, pdq_threshold, created_at`
+const bankColumns = `id, name, source, terms, kind, enabled, pdq_threshold, video_query_pct, video_comp_pct, created_at`
 
 func scanBank(row Row) (*vigil.Bank, error) {
 	b := &vigil.Bank{}
 	var source, kind string
-	err := row.Scan(&b.ID, &b.Name, &source, &b.Terms, &kind, &b.Enabled, &b.PDQThreshold, &b.CreatedAt)
+	err := row.Scan(&b.ID, &b.Name, &source, &b.Terms, &kind, &b.Enabled, &b.PDQThreshold, &b.VideoQueryPercent,
+		&b.VideoCompPercent, &b.CreatedAt)
 	b.Source, b.Kind = vigil.BankSource(source), vigil.BankKind(kind)
 	return b, err
 }
@@ -46,6 +47,9 @@ func (db *DB) CreateBank(ctx context.Context, b *vigil.Bank) error {
 	if b.Kind == "" {
 		b.Kind = vigil.BankBlock
 	}
+	if b.VideoQueryPercent == 0 {
+		b.VideoQueryPercent = vigil.DefaultVideoQueryPercent
+	}
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -56,9 +60,10 @@ func (db *DB) CreateBank(ctx context.Context, b *vigil.Bank) error {
 		if err := db.lockBankChanges(ctx, tx); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO banks (name, source, terms, kind, enabled, pdq_threshold, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			b.Name, string(b.Source), b.Terms, string(b.Kind), b.Enabled, b.PDQThreshold, b.CreatedAt).Scan(&b.ID)
+		err := tx.QueryRow(ctx, `INSERT INTO banks (name, source, terms, kind, enabled, pdq_threshold, video_query_pct,
+			video_comp_pct, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			b.Name, string(b.Source), b.Terms, string(b.Kind), b.Enabled, b.PDQThreshold, b.VideoQueryPercent,
+			b.VideoCompPercent, b.CreatedAt).Scan(&b.ID)
 		if err != nil {
 			return err
 		}
@@ -134,6 +139,15 @@ func (db *DB) SetBankThreshold(ctx context.Context, id int64, threshold int) err
 		return err
 	}
 	return db.updateBank(ctx, id, "set bank threshold", `UPDATE banks SET pdq_threshold = $2 WHERE id = $1`, threshold)
+}
+
+// SetBankVideoThresholds sets a bank's vPDQ thresholds P_q and P_c.
+func (db *DB) SetBankVideoThresholds(ctx context.Context, id int64, queryPercent, compPercent float64) error {
+	if err := vigil.ValidateVideoThresholds(queryPercent, compPercent); err != nil {
+		return err
+	}
+	return db.updateBank(ctx, id, "set bank video thresholds",
+		`UPDATE banks SET video_query_pct = $2, video_comp_pct = $3 WHERE id = $1`, queryPercent, compPercent)
 }
 
 // CountBankEntries counts a bank's entries.
@@ -272,6 +286,9 @@ func (db *DB) AddBankEntries(ctx context.Context, bankID int64, entries []*vigil
 		if added == 0 {
 			return nil
 		}
+		if err := db.insertVideoFrames(ctx, tx, entries); err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, first_entry_id, last_entry_id, changed_at)
 			VALUES ($1, $2, $3, $4, $5)`, string(vigil.ChangeAdd), bankID, first, last, now)
 		return err
@@ -302,6 +319,11 @@ func (db *DB) RemoveBankEntry(ctx context.Context, bankID int64, signal vigil.Si
 			bankID, string(signal), raw).Scan(&id)
 		if err != nil {
 			return notFound(err, "bank %d has no %s entry %s", bankID, signal, value)
+		}
+		if signal == vigil.SignalVPDQ {
+			if _, err := tx.Exec(ctx, `DELETE FROM bank_video_frames WHERE entry_id = $1`, id); err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, first_entry_id, last_entry_id, signal, value, changed_at)
 			VALUES ($1, $2, $3, $3, $4, $5, $6)`, string(vigil.ChangeRemove), bankID, id, string(signal), raw, db.Now())
@@ -342,8 +364,12 @@ func (db *DB) BankEntries(ctx context.Context, bankID, afterID int64, limit int)
 	if limit <= 0 {
 		limit = 1000
 	}
-	return db.queryEntries(ctx, "list bank entries", `SELECT `+entryColumns+` FROM bank_entries
+	es, err := db.queryEntries(ctx, "list bank entries", `SELECT `+entryColumns+` FROM bank_entries
 		WHERE bank_id = $1 AND id > $2 ORDER BY id LIMIT $3`, bankID, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	return es, db.attachVideoFrames(ctx, es)
 }
 
 // FindBankEntries returns the entries with these IDs that exist.
@@ -368,7 +394,7 @@ func (db *DB) FindBankEntries(ctx context.Context, ids []int64) ([]*vigil.BankEn
 		}
 		out = append(out, es...)
 	}
-	return out, nil
+	return out, db.attachVideoFrames(ctx, out)
 }
 
 // BankChanges returns changes after afterSeq in order.

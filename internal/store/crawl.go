@@ -135,6 +135,9 @@ func (db *DB) FinishHash(ctx context.Context, task *vigil.CrawlTask, h *vigil.Me
 				task.MediaID, h.PDQ, h.Quality, joinHashes(h.Dihedral), h.Width, h.Height, h.Format, h.Error, db.Now()); err != nil {
 				return err
 			}
+			if err := db.saveMediaVideo(ctx, tx, task.MediaID, h); err != nil {
+				return err
+			}
 		}
 		return db.queueChildren(ctx, tx, task, 0, []vigil.CrawlChild{{Kind: vigil.TaskMatch, Target: task.Target, MediaID: task.MediaID}}, vigil.CrawlBudget{})
 	}), "finish hash")
