@@ -101,7 +101,11 @@ func (b *Bank) Validate() error {
 	if err := ValidatePDQThreshold(b.PDQThreshold); err != nil {
 		return err
 	}
-	if err := ValidateVideoThresholds(b.VideoQueryPercent, b.VideoCompPercent); err != nil {
+	q := b.VideoQueryPercent
+	if q == 0 {
+		q = DefaultVideoQueryPercent // unset: the default, as CreateBank stores it
+	}
+	if err := ValidateVideoThresholds(q, b.VideoCompPercent); err != nil {
 		return err
 	}
 	if len(b.Terms) > 10000 || !utf8.ValidString(b.Terms) {

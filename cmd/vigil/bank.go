@@ -24,6 +24,7 @@ const bankUsage = `Usage: vigil bank create NAME --source ncmec|iwf|inhope-partn
        vigil bank enable|disable BANK
        vigil bank threshold BANK N
        vigil bank remove-entry BANK TYPE VALUE
+` + bankVideoUsage + `
 
 Classifications come from VIGIL_CLASSIFICATIONS (comma-separated; default
 baseline,national,iwf-a,iwf-b,iwf-c,harmful-abusive,ncmec-a1,ncmec-a2,ncmec-b1,ncmec-b2).
@@ -36,7 +37,8 @@ after the import.`
 // runBank manages hash banks.
 func runBank(ctx context.Context, env *Env, args []string) error {
 	subs := []subcommand{{"create", runBankCreate}, {"list", runBankList}, {"import", runBankImport},
-		{"export", runBankExport}, {"threshold", runBankThreshold}, {"remove-entry", runBankRemoveEntry}}
+		{"export", runBankExport}, {"threshold", runBankThreshold}, {"remove-entry", runBankRemoveEntry},
+		{"import-video", runBankImportVideo}, {"export-video", runBankExportVideo}, {"video-threshold", runBankVideoThreshold}}
 	for _, name := range []string{"enable", "disable"} {
 		subs = append(subs, subcommand{name, func(ctx context.Context, env *Env, args []string) error {
 			return runBankEnable(ctx, env, name, args)
@@ -301,8 +303,8 @@ func runBankExport(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		for _, e := range page {
-			if only != "" && e.Signal != only {
-				continue
+			if only != "" && e.Signal != only || e.Signal == vigil.SignalVPDQ {
+				continue // videos: vigil bank export-video
 			}
 			types[e.Signal] = true
 			if err := w.Write(e); err != nil {

@@ -6,11 +6,14 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/crawl"
@@ -126,4 +129,41 @@ func videoSupport(ctx context.Context) (string, bool) {
 		return "video: ffmpeg not found: videos are matched by their digests only (install Debian's ffmpeg package for vPDQ)", false
 	}
 	return "video: vPDQ with " + video.Version(ctx, tools), true
+}
+
+// videoWorkerConfig is the workers' video configuration.
+type videoWorkerConfig struct {
+	Interval    float64
+	Hashers     int
+	MaxDuration time.Duration
+	Timeout     time.Duration
+}
+
+func (c *videoWorkerConfig) flags(fs *flag.FlagSet) {
+	fs.Float64Var(&c.Interval, "video-interval", video.DefaultInterval, "seconds between the video frames hashed with vPDQ (0: every frame)")
+	fs.IntVar(&c.Hashers, "video-hashers", max(1, runtime.NumCPU()/2), "videos decoded at once (each runs one ffmpeg)")
+	fs.DurationVar(&c.MaxDuration, "video-max-duration", video.DefaultMaxDuration, "longer videos go to an analyst unhashed")
+	fs.DurationVar(&c.Timeout, "video-timeout", 0, "time one video may take to hash (default: 3/5 of --rescue-after)")
+}
+
+// hasher returns the workers' video hasher, or nil without ffmpeg (said
+// once in the log: videos are then matched by their digests).
+func (c *videoWorkerConfig) hasher(ctx context.Context, env *Env, rescueAfter time.Duration) (*video.Hasher, error) {
+	if c.Interval < 0 {
+		return nil, fmt.Errorf("--video-interval is 0 (every frame) or more seconds")
+	}
+	tools, err := video.Find()
+	if err != nil {
+		line, _ := videoSupport(ctx)
+		env.Logger.Warn(line)
+		return nil, nil
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		// Within the job's own time limit, so that a slow video ends
+		// with its reason rather than as a lost job.
+		timeout = max(30*time.Second, rescueAfter*3/5)
+	}
+	return video.New(tools, video.Options{Interval: c.Interval, Threads: 1,
+		Limits: video.Limits{MaxDuration: c.MaxDuration, Timeout: timeout}}), nil
 }

@@ -47,6 +47,7 @@ type workerConfig struct {
 	allow    []netip.AddrPort
 
 	takedown *takedownConfig
+	video    videoWorkerConfig
 	// matcher, when set, is the process's matcher, shared by the workers
 	// and the lookup API; startWorkers makes one otherwise.
 	matcher vigil.Matcher
@@ -74,6 +75,7 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	fs.Var(&c.Resolve, "crawl-resolve", "HOST=IP: resolve HOST to IP (tests and demo only; repeatable)")
 	fs.Var(&c.Allow, "crawl-allow", "IP:PORT the crawler may reach although it is private or loopback (tests and demo only; repeatable)")
 	c.takedown = takedownFlags(fs, env)
+	c.video.flags(fs)
 	return c
 }
 
@@ -192,8 +194,9 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		return nil, err
 	}
 	fetcher := crawl.NewFetcher(fc)
-	if line, ok := videoSupport(ctx); !ok {
-		env.Logger.Warn(line)
+	videoHasher, err := wc.video.hasher(ctx, env, wc.RescueAfter)
+	if err != nil {
+		return nil, err
 	}
 	p := &jobs.Pipeline{
 		Store: db, Fetcher: fetcher, Blobs: vault, Matcher: m, Logger: env.Logger,
@@ -201,6 +204,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		Budget:   vigil.CrawlBudget{MaxPages: wc.MaxPages, MaxMedia: wc.MaxMedia},
 		MaxDepth: wc.MaxDepth,
 		Hashers:  wc.Hashers,
+		Video:    videoHasher, VideoHashers: wc.video.Hashers,
 	}
 	if wc.MaxDepth == 0 {
 		p.MaxDepth = crawl.NoFollow

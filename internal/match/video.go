@@ -115,7 +115,7 @@ func (m *Matcher) matchVideo(ctx context.Context, q vigil.MatchQuery, tbl *bankT
 		if b.Kind == vigil.BankAllow {
 			return nil, true, nil
 		}
-		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
+		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
 			Classification: e.Classification, Variant: "orig", QueryPercent: cmp.QueryPercent, CompPercent: cmp.CompPercent,
 			QueryFrames: cmp.QueryFrames})
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -103,4 +105,18 @@ func (db *DB) MediaVideo(ctx context.Context, mediaID int64) (*vigil.MediaVideo,
 		}
 	}
 	return v, nil
+}
+
+// mediaVideoFrames reads a media item's vPDQ frames inside tx (none when
+// it is not a hashed video).
+func (db *DB) mediaVideoFrames(ctx context.Context, tx Tx, mediaID int64) ([]vigil.VideoFrame, error) {
+	var text string
+	err := tx.QueryRow(ctx, `SELECT frames FROM media_video WHERE media_id = $1`, mediaID).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && strings.TrimSpace(text) == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return vigil.ParseVideoFrames(text)
 }

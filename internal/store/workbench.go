@@ -410,6 +410,17 @@ func (db *DB) learn(ctx context.Context, tx Tx, a *vigil.Assessment, now time.Ti
 		}
 		entries = append(entries, e)
 	}
+	// A video's vPDQ hash is learnt too: re-encoded copies and clips of it
+	// are then known.
+	if frames, err := db.mediaVideoFrames(ctx, tx, m.ID); err != nil {
+		return err
+	} else if len(frames) > 0 {
+		e := &vigil.BankEntry{Signal: vigil.SignalVPDQ, Frames: frames, Classification: class, AddedAt: now, AddedFrom: from, Note: note}
+		if err := e.Validate(nil); err != nil {
+			return err
+		}
+		entries = append(entries, e)
+	}
 	raw := make([][]byte, len(entries))
 	for i, e := range entries {
 		raw[i], _ = hex.DecodeString(e.Value) // valid: Validate normalised it
@@ -423,6 +434,12 @@ func (db *DB) learn(ctx context.Context, tx Tx, a *vigil.Assessment, now time.Ti
 		}
 		last = max(last, id)
 	}); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		e.ID = ids[e.Signal]
+	}
+	if err := db.insertVideoFrames(ctx, tx, entries); err != nil {
 		return err
 	}
 	if first != 0 {
