@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/hashing"
 	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/jobs"
+	"github.com/vigil-hotline/vigil/internal/metrics"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/takedown"
 )
@@ -51,6 +52,8 @@ type workerConfig struct {
 	// matcher, when set, is the process's matcher, shared by the workers
 	// and the lookup API; startWorkers makes one otherwise.
 	matcher vigil.Matcher
+	// metrics, when set, are the process's metrics.
+	metrics *metrics.Metrics
 }
 
 type multiFlag []string

@@ -27,6 +27,7 @@ func runServe(ctx context.Context, env *Env, args []string) (err error) {
 		"comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For/Forwarded name the client (none by default) [VIGIL_TRUSTED_PROXIES]")
 	cfg.create = true
 	withWorkers := fs.Bool("workers", true, "run the background workers in this process too")
+	metricsAddr := metricsFlags(fs, env)
 	identityFile := identityFlag(fs, env)
 	wc := workerFlags(fs, env)
 	if err := parseFlags(fs, args); err != nil {
@@ -48,6 +49,7 @@ func runServe(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, stopMatcher()) }()
 	wc.matcher = m
+	wc.metrics = startMetrics(ctx, env, *metricsAddr, db, m)
 	if err := logMissingPieces(ctx, env, cfg, wc, db); err != nil {
 		return err
 	}
@@ -94,7 +96,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	return web.New(web.Config{
+	c := web.Config{
 		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret: secret, SecureCookies: cfg.SecureCookies,
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate, TrustedProxies: proxies,
@@ -102,7 +104,11 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Takedown: web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Identity: identity, Victims: db,
 		Lookup: web.LookupConfig{Matcher: wc.matcher},
-	})
+	}
+	if wc.metrics != nil {
+		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady
+	}
+	return web.New(c)
 }
 
 // serveHTTP serves until ctx ends, then shuts down gracefully. The

@@ -10,6 +10,7 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "work", "Usage: vigil work [--data DIR] [--database-url URL] [flags]")
 	cfg := storeFlags(fs, env)
 	wc := workerFlags(fs, env)
+	metricsAddr := metricsFlags(fs, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -21,6 +22,13 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
+	m, stopMatcher, err := newMatcher(ctx, env, db)
+	if err != nil {
+		return err
+	}
+	defer stopMatcher()
+	wc.matcher = m
+	startMetrics(ctx, env, *metricsAddr, db, m)
 	stop, err := startWorkers(ctx, env, cfg, wc, db)
 	if err != nil {
 		return err

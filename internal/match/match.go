@@ -76,6 +76,8 @@ type Matcher struct {
 
 	stop chan struct{}
 	done chan struct{}
+	// loadTime is how long New took to load the banks.
+	loadTime time.Duration
 }
 
 var _ vigil.Matcher = (*Matcher)(nil)
@@ -154,8 +156,9 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 	if m.pdq, err = b.Build(); err != nil {
 		return nil, fmt.Errorf("match: %w", err)
 	}
+	m.loadTime = time.Since(start)
 	m.log.Info("match index loaded", "banks", len(m.loaded), "pdq", m.pdq.Len(), "exact", m.exact.Len(),
-		"seconds", time.Since(start).Seconds())
+		"seconds", m.loadTime.Seconds())
 	if cfg.PollInterval >= 0 {
 		if cfg.PollInterval == 0 {
 			cfg.PollInterval = 250 * time.Millisecond
@@ -383,13 +386,14 @@ type Stats struct {
 	PDQEntries   int   // PDQ hashes indexed
 	ExactEntries int   // exact digests indexed
 	Seq          int64 // last change applied
+	LoadTime     time.Duration
 }
 
 // Stats returns what the matcher holds now.
 func (m *Matcher) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq}
+	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq, LoadTime: m.loadTime}
 }
 
 // candidate is an index hit before its bank is known.

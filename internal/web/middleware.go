@@ -72,6 +72,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			}
 			s.logger.Log(r.Context(), level, "request", "method", r.Method, "route", r.Pattern,
 				"status", rec.status, "bytes", rec.bytes, "duration", time.Since(start))
+			if s.cfg.ObserveRequest != nil {
+				s.cfg.ObserveRequest(r.Pattern, rec.status, time.Since(start))
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -53,6 +53,11 @@ type Config struct {
 	Takedown TakedownConfig
 	// Lookup serves the scanning API (issue 17).
 	Lookup LookupConfig
+	// ObserveRequest, if set, is told of each request: its route pattern,
+	// status and duration (for the metrics).
+	ObserveRequest func(route string, status int, d time.Duration)
+	// Ready, if set, answers GET /readyz.
+	Ready http.HandlerFunc
 	// Identity is the hotline's name, logo, colours, legal notices and
 	// help routes on the public pages (issue 20); zero is fine.
 	Identity Identity
@@ -158,6 +163,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /status", public(s.handleStatusLookup))
 	mux.Handle("GET /static/", s.handleStatic())
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	if s.cfg.Ready != nil {
+		mux.HandleFunc("GET /readyz", s.cfg.Ready)
+	}
 	mux.HandleFunc("GET /identity.css", s.handleIdentityCSS)
 	mux.HandleFunc("GET /identity/logo", s.handleIdentityLogo)
 	mux.Handle("GET /imprint", public(s.handleLegal))
