@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 )
 
 // runWork runs the background workers only: crawl, hash, match. At scale,
 // run as many of these as needed beside the serve processes.
-func runWork(ctx context.Context, env *Env, args []string) error {
+func runWork(ctx context.Context, env *Env, args []string) (err error) {
 	fs := newFlagSet(env, "work", "Usage: vigil work [--data DIR] [--database-url URL] [flags]")
 	cfg := storeFlags(fs, env)
 	wc := workerFlags(fs, env)
@@ -26,7 +27,7 @@ func runWork(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer stopMatcher()
+	defer func() { err = errors.Join(err, stopMatcher()) }()
 	wc.matcher = m
 	startMetrics(ctx, env, *metricsAddr, db, m)
 	stop, err := startWorkers(ctx, env, cfg, wc, db)
