@@ -11,4 +11,4 @@ package web
 // fresh build.
 
 //go:generate env GOOS=js GOARCH=wasm go build -trimpath -ldflags=-s -buildvcs=false -o static/hasher.wasm ./hasher
-//go:generate sh -c "cp \"$(go env GOROOT)/lib/wasm/wasm_exec.js\" static/wasm_exec.js && chmod 644 static/wasm_exec.js"
+//go:generate sh -c "cp \"$(go env GOROOT)/lib/wasm/wasm_exec.js\" static/wasm_exec.js && chmod 644 static/wasm_exec.js static/hasher.wasm"
