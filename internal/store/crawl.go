@@ -226,10 +226,7 @@ func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, p
 	now := db.Now()
 	var queued []river.InsertManyParams
 	for _, c := range children {
-		switch {
-		case c.Kind == vigil.TaskPage && pages >= b.MaxPages:
-			continue
-		case c.Kind == vigil.TaskMedia && media >= b.MaxMedia:
+		if !b.Admits(c.Kind, pages, media) {
 			continue
 		}
 		var id int64
@@ -251,15 +248,15 @@ func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, p
 		queued = append(queued, jobargs.TaskJob(string(c.Kind), id))
 	}
 	var pending int
+	var reason string
 	if err := tx.QueryRow(ctx, `UPDATE reported_urls SET tasks_pending = tasks_pending + $2, pages_queued = $3,
-		media_queued = $4, updated_at = $5 WHERE id = $1 RETURNING tasks_pending`,
-		task.ReportedURLID, len(queued)-1, pages, media, now).Scan(&pending); err != nil {
+		media_queued = $4, updated_at = $5 WHERE id = $1 RETURNING tasks_pending, status_reason`,
+		task.ReportedURLID, len(queued)-1, pages, media, now).Scan(&pending, &reason); err != nil {
 		return err
 	}
-	if pending == 0 {
-		if _, err := tx.Exec(ctx, `UPDATE reported_urls SET crawl_done_at = $2,
-			status = CASE WHEN status_reason = '' THEN $3 ELSE $4 END WHERE id = $1`,
-			task.ReportedURLID, now, string(vigil.URLDone), string(vigil.URLFailed)); err != nil {
+	if status, ended := vigil.CrawlEnded(pending, reason); ended {
+		if _, err := tx.Exec(ctx, `UPDATE reported_urls SET crawl_done_at = $2, status = $3 WHERE id = $1`,
+			task.ReportedURLID, now, string(status)); err != nil {
 			return err
 		}
 		if err := db.openTakedownIfIllegal(ctx, tx, task.ReportedURLID); err != nil {

@@ -178,36 +178,19 @@ func (db *DB) FindReportByTrackingCode(ctx context.Context, code string) (*vigil
 	return r, nil
 }
 
-// coarseStatus is what a reporter may learn: received until work on any of
-// the report's URLs has begun, then being assessed, and closed once every
-// URL's crawl has ended and none of what it found still waits for an
-// analyst.
+// coarseStatus is what a reporter may learn (vigil.ReporterStatus). Whether
+// anything waits for an analyst is only looked up once the crawls ended.
 func (db *DB) coarseStatus(ctx context.Context, r *vigil.Report) (vigil.ReportStatus, error) {
-	if r.Status == vigil.ReportClosed {
-		return r.Status, nil
-	}
-	started, ended := false, true
-	for _, u := range r.URLs {
-		started = started || u.Status != vigil.URLQueued
-		ended = ended && (u.Status == vigil.URLDone || u.Status == vigil.URLFailed)
-	}
-	switch {
-	case !started:
-		return vigil.ReportReceived, nil
-	case !ended:
-		return vigil.ReportAssessing, nil
-	}
 	var waiting int
-	err := db.drv.Reader().QueryRow(ctx, `SELECT count(*) FROM media m JOIN media_sightings s ON s.media_id = m.id
-		JOIN report_urls ru ON ru.url_id = s.reported_url_id
-		WHERE ru.report_id = $1 AND m.status IN ('pending', 'unknown')`, r.ID).Scan(&waiting)
-	if err != nil {
-		return "", err
+	if r.Status != vigil.ReportClosed && vigil.CrawlsEnded(r.URLs) {
+		err := db.drv.Reader().QueryRow(ctx, `SELECT count(*) FROM media m JOIN media_sightings s ON s.media_id = m.id
+			JOIN report_urls ru ON ru.url_id = s.reported_url_id
+			WHERE ru.report_id = $1 AND m.status IN ('pending', 'unknown')`, r.ID).Scan(&waiting)
+		if err != nil {
+			return "", err
+		}
 	}
-	if waiting > 0 {
-		return vigil.ReportAssessing, nil
-	}
-	return vigil.ReportClosed, nil
+	return vigil.ReporterStatus(r, waiting > 0), nil
 }
 
 // FindReportedURL returns one reported URL.

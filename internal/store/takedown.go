@@ -15,18 +15,30 @@ import (
 )
 
 // openTakedownIfIllegal opens the takedown path for a reported URL whose
-// crawl found media known to be illegal, in the transaction that closes
-// the crawl.
+// crawl found media known to be illegal (vigil.CaseClassification), in the
+// transaction that closes the crawl.
 func (db *DB) openTakedownIfIllegal(ctx context.Context, tx Tx, urlID int64) error {
-	var class string
-	err := tx.QueryRow(ctx, `SELECT m.classification FROM media m JOIN media_sightings s ON s.media_id = m.id
-		WHERE s.reported_url_id = $1 AND m.status = 'known' AND m.classification <> 'not-illegal'
-		ORDER BY m.classification LIMIT 1`, urlID).Scan(&class)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT m.classification FROM media m JOIN media_sightings s ON s.media_id = m.id
+		WHERE s.reported_url_id = $1 AND m.status = 'known'`, urlID)
 	if err != nil {
 		return err
+	}
+	var known []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		known = append(known, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	class, open := vigil.CaseClassification(known)
+	if !open {
+		return nil
 	}
 	return db.openTakedown(ctx, tx, urlID, class)
 }
@@ -69,7 +81,7 @@ func (db *DB) openTakedown(ctx context.Context, tx Tx, urlID int64, class string
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO takedowns (reported_url_id, url, state, classification, severity, first_seen_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (reported_url_id) DO NOTHING RETURNING id`,
-		urlID, url, string(vigil.TakedownTracing), class, severityOf(class), firstSeen, now).Scan(&id)
+		urlID, url, string(vigil.TakedownTracing), class, vigil.TakedownSeverity(class), firstSeen, now).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -77,15 +89,6 @@ func (db *DB) openTakedown(ctx context.Context, tx Tx, urlID int64, class string
 		return err
 	}
 	return tx.InsertJobs(ctx, []river.InsertManyParams{jobargs.TakedownJob(jobargs.TraceArgs{TakedownID: id}, time.Time{})})
-}
-
-// severityOf is the indication of severity passed to the police: the IWF
-// category where the classification has one, else the classification.
-func severityOf(class string) string {
-	if c, ok := strings.CutPrefix(class, "iwf-"); ok {
-		return strings.ToUpper(c)
-	}
-	return class
 }
 
 const takedownColumns = `id, reported_url_id, url, state, classification, severity, country, asn, as_org, cdn, provider,

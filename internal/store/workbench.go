@@ -349,11 +349,10 @@ func (db *DB) ConfirmAssessment(ctx context.Context, id, confirmerID int64, conf
 		if err := db.learn(ctx, tx, a, now); err != nil {
 			return err
 		}
-		if !a.Verdict.Illegal() {
+		if !vigil.OpensTakedown(a) {
 			return nil
 		}
-		// Confirmed by a second person: the cases that showed the item
-		// start on the takedown path.
+		// The cases that showed the item start on the takedown path.
 		return db.openTakedownsForMedia(ctx, tx, a.MediaID, a.BankClassification())
 	})
 	if err != nil {
