@@ -4,16 +4,17 @@ import (
 	"context"
 )
 
-const benchUsage = `Usage: vigil bench intake|hash|match|crawl [flags]
+const benchUsage = `Usage: vigil bench intake|hash|match|crawl|lookup [flags]
 
   intake   reports per second and p99 latency of the report API on loopback
   hash     images per CPU-second through decoding and PDQ
   match    queries per second of the match index on synthetic hashes
   crawl    pages and images per second through the whole crawl pipeline
+  lookup   hash and file lookups per second of the scanning API on loopback
 `
 
 // runBench dispatches to the measurement subcommands, one file each.
 func runBench(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "bench", benchUsage, args, []subcommand{
-		{"intake", runBenchIntake}, {"hash", runBenchHash}, {"match", runBenchMatch}, {"crawl", runBenchCrawl}})
+		{"intake", runBenchIntake}, {"hash", runBenchHash}, {"match", runBenchMatch}, {"crawl", runBenchCrawl}, {"lookup", runBenchLookup}})
 }
