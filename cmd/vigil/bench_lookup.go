@@ -248,8 +248,9 @@ func benchRun(conc int, seconds float64, fn func(i int) (time.Duration, bool)) (
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
-			for time.Now().Before(deadline) {
-				if d, timed := fn(int(next.Add(1))); timed && d > 0 {
+			// At least one call each, however late the goroutine starts.
+			for first := true; first || time.Now().Before(deadline); first = false {
+				if d, timed := fn(int(next.Add(1)) - 1); timed && d > 0 {
 					lat = append(lat, d)
 				}
 			}
