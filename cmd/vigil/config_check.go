@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/postgres"
 	"github.com/vigil-hotline/vigil/internal/route"
 	"github.com/vigil-hotline/vigil/internal/trace"
@@ -42,13 +43,25 @@ func runConfig(ctx context.Context, env *Env, args []string) error {
 
 func runConfigCheck(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "config check", configUsage)
+	offline := fs.Bool("offline", false, "do not look the recipients' mail domains up (a machine without DNS)")
+	testTo := fs.String("send-test-notice", "", "ADDRESS: also send a sample notice, marked as a test, through the configured SMTP server")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usageError("config check: unexpected argument %q", fs.Arg(0))
 	}
+	if *offline {
+		env.LookupDomain = func(context.Context, string) error { return nil }
+	}
 	problems := checkConfig(ctx, env)
+	if *testTo != "" {
+		if err := sendTestNotice(ctx, env, *testTo); err != nil {
+			problems = append(problems, fmt.Sprintf("test notice to %s: %v", *testTo, err))
+		} else {
+			fmt.Fprintf(env.Stdout, "test notice sent to %s\n", *testTo)
+		}
+	}
 	for _, p := range problems {
 		fmt.Fprintln(env.Stdout, p)
 	}
@@ -170,6 +183,34 @@ func checkConfig(ctx context.Context, env *Env) []string {
 		add("banks.classifications (VIGIL_CLASSIFICATIONS): %s", vigil.ErrorMessage(err))
 	}
 	return problems
+}
+
+// sendTestNotice sends a sample provider notice through the configured
+// SMTP server, so that an administrator sees a real message arrive.
+func sendTestNotice(ctx context.Context, env *Env, to string) error {
+	addr, err := mail.ParseAddress(to)
+	if err != nil {
+		return err
+	}
+	tc := &takedownConfig{SMTPAddr: env.Getenv("VIGIL_SMTP_ADDR"), SMTPFrom: envOr(env, "VIGIL_SMTP_FROM", "Vigil <vigil@localhost>"),
+		SMTPUser: env.Getenv("VIGIL_SMTP_USER"), SMTPTLS: envOr(env, "VIGIL_SMTP_TLS", "required"),
+		Hotline: envOr(env, "VIGIL_HOTLINE_NAME", "Vigil hotline")}
+	if tc.SMTPAddr == "" {
+		return fmt.Errorf("no SMTP server configured")
+	}
+	mailer, err := tc.newMailer(env)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	msg, err := mailer.RenderNotice(&notify.Notice{ID: fmt.Sprintf("config-test-%d", now.UnixNano()), Kind: notify.KindNotice,
+		To: []mail.Address{*addr}, Date: now, CaseRef: vigil.CaseReference(env.Getenv("VIGIL_CASE_PREFIX"), 0, now),
+		URL: "https://vigil-test-notice.invalid/this-is-a-test", SeenAt: now, Category: "test", EvidenceRef: "configuration test"})
+	if err != nil {
+		return err
+	}
+	_, err = mailer.Send(ctx, msg)
+	return err
 }
 
 type checkedContact struct {

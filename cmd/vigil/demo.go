@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -141,12 +142,12 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 Where to look:
   the report form          %[1]s/
   a report's status        %[1]s/status   (enter a tracking code above)
-  the job queue            vigil jobs --data %[2]s
-  match a file or a hash   vigil match --data %[2]s pdq:HASH
-  the banks                vigil bank list --data %[2]s
-  staff pages              %[1]s/staff/   (add an account: vigil user add --data %[2]s --role admin NAME)
+  the job queue            %[5]s jobs --data %[2]s
+  match a file or a hash   %[5]s match --data %[2]s pdq:HASH
+  the banks                %[5]s bank list --data %[2]s
+  staff pages              %[1]s/staff/   (add an account: %[5]s user add --data %[2]s --role admin NAME)
   messages sent            %[3]d in the demo's mail catcher at %[4]s
-`, base, cfg.DataDir, len(world.Mail.Messages()), world.Mail.Addr)
+`, base, cfg.DataDir, len(world.Mail.Messages()), world.Mail.Addr, selfCommand())
 	if *check {
 		if !sum.ok() || !removed {
 			return &exitError{code: 1, err: errors.New("demo check failed: see the summary")}
@@ -375,4 +376,25 @@ func waitTakedowns(ctx context.Context, out io.Writer, db *store.DB, world *simw
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// selfCommand is how the person who started the demo runs vigil again:
+// "go run ./cmd/vigil" after go run (whose binary is temporary), "vigil"
+// when that is this binary on the PATH, else this binary's path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "vigil"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/vigil"
+	}
+	if p, err := exec.LookPath("vigil"); err == nil {
+		if a, err := filepath.EvalSymlinks(p); err == nil {
+			if b, err := filepath.EvalSymlinks(exe); err == nil && a == b {
+				return "vigil"
+			}
+		}
+	}
+	return exe
 }

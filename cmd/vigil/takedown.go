@@ -64,6 +64,31 @@ func takedownFlags(fs *flag.FlagSet, env *Env) *takedownConfig {
 	return c
 }
 
+// newMailer makes the mailer of notices and forwards.
+func (tc *takedownConfig) newMailer(env *Env) (*notify.Mailer, error) {
+	from, err := mail.ParseAddress(tc.SMTPFrom)
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-from: %w", err)
+	}
+	mc := notify.Config{From: *from, Hotline: tc.Hotline,
+		SMTP: notify.SMTPConfig{Addr: tc.SMTPAddr, Username: tc.SMTPUser, Password: env.Getenv("VIGIL_SMTP_PASSWORD")}}
+	switch tc.SMTPTLS {
+	case "required":
+		mc.SMTP.TLS = notify.TLSRequired
+	case "implicit":
+		mc.SMTP.TLS = notify.TLSImplicit
+	case "opportunistic":
+		mc.SMTP.TLS = notify.TLSOpportunistic
+	default:
+		return nil, fmt.Errorf("--smtp-tls must be required, implicit or opportunistic")
+	}
+	mailer, err := notify.NewMailer(mc)
+	if err != nil {
+		return nil, fmt.Errorf("mailer: %w", err)
+	}
+	return mailer, nil
+}
+
 // registerTakedown adds the takedown path's workers.
 func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, fetcher *crawl.Fetcher, vault *blob.Vault,
 	workers *river.Workers) (func() error, error) {
@@ -94,25 +119,9 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 		return nil, errors.Join(err, tracer.Close())
 	}
 	rules := tc.rules
-	from, err := mail.ParseAddress(tc.SMTPFrom)
+	mailer, err := tc.newMailer(env)
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("--smtp-from: %w", err), tracer.Close())
-	}
-	mc := notify.Config{From: *from, Hotline: tc.Hotline,
-		SMTP: notify.SMTPConfig{Addr: tc.SMTPAddr, Username: tc.SMTPUser, Password: env.Getenv("VIGIL_SMTP_PASSWORD")}}
-	switch tc.SMTPTLS {
-	case "required":
-		mc.SMTP.TLS = notify.TLSRequired
-	case "implicit":
-		mc.SMTP.TLS = notify.TLSImplicit
-	case "opportunistic":
-		mc.SMTP.TLS = notify.TLSOpportunistic
-	default:
-		return nil, errors.Join(fmt.Errorf("--smtp-tls must be required, implicit or opportunistic"), tracer.Close())
-	}
-	mailer, err := notify.NewMailer(mc)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("mailer: %w", err), tracer.Close())
+		return nil, errors.Join(err, tracer.Close())
 	}
 	var sender takedown.Sender = mailer
 	if tc.SMTPAddr == "" {
