@@ -39,6 +39,9 @@ func TestBankImportLinelessStdin(t *testing.T) {
 		err := run(context.Background(), env, args)
 		return out.String() + errb.String(), err
 	}
+	if _, err := run1(strings.NewReader(""), "migrate"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := run1(strings.NewReader(""), "bank", "create", "partner", "--source", "iwf"); err != nil {
 		t.Fatal(err)
 	}
