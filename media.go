@@ -166,6 +166,16 @@ type CrawlService interface {
 	FindTask(ctx context.Context, id int64) (*CrawlTask, error)
 	FinishPage(ctx context.Context, task *CrawlTask, f *Fetch, children []CrawlChild, b CrawlBudget) error
 	FinishMedia(ctx context.Context, task *CrawlTask, f *Fetch, m *Media) error
+	// FinishImage is FinishMedia, FinishHash and FinishMatch of a fetched
+	// image in one transaction: the worker hashed and matched it from the
+	// bytes in memory, so no hash or match task is queued. h is nil when
+	// the item was hashed already (another crawl met it first); then only
+	// the sighting is recorded. As in FinishHash and FinishMatch, an item
+	// is hashed and matched once whatever the number of crawls.
+	FinishImage(ctx context.Context, task *CrawlTask, f *Fetch, m *Media, h *MediaHashes, matches []Match) error
+	// MediaHashed reports whether a media item with this SHA-256 exists and
+	// is hashed, so that a worker skips hashing what is known already.
+	MediaHashed(ctx context.Context, sha256 string) (bool, error)
 	FinishHash(ctx context.Context, task *CrawlTask, h *MediaHashes) error
 	// FinishMatch stores the verdict; done is false when another crawl
 	// matched the item first and matches are to be ignored.

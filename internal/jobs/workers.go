@@ -198,35 +198,115 @@ func (w *mediaWorker) Work(ctx context.Context, job *river.Job[jobargs.MediaArgs
 		return err
 	}
 	f := fetchRecord(&resp.Evidence)
+	if err == nil && resp.Evidence.Class == crawl.ClassImage {
+		return w.p.finishImage(ctx, t, f, resp)
+	}
 	var m *vigil.Media
-	if err == nil && (resp.Evidence.Class == crawl.ClassImage || resp.Evidence.Class == crawl.ClassVideo) {
-		if m, err = w.p.storeMedia(ctx, resp); err != nil {
+	if err == nil && resp.Evidence.Class == crawl.ClassVideo {
+		md5sum, sha1sum := md5.Sum(resp.Body), sha1.Sum(resp.Body)
+		m = newMedia(resp, hex.EncodeToString(md5sum[:]), hex.EncodeToString(sha1sum[:]))
+		if err := w.p.storeBlob(ctx, m, resp.Body); err != nil {
 			return err
 		}
 	}
 	return w.p.Store.FinishMedia(ctx, t, f, m)
 }
 
-// storeMedia encrypts the bytes into the blob store (once per SHA-256)
-// before the database refers to them: a crash between the two leaves an
-// unreferenced blob, never a reference to nothing.
-func (p *Pipeline) storeMedia(ctx context.Context, resp *crawl.Response) (*vigil.Media, error) {
-	md5sum, sha1sum := md5.Sum(resp.Body), sha1.Sum(resp.Body)
-	m := &vigil.Media{
-		SHA256: resp.Evidence.SHA256, MD5: hex.EncodeToString(md5sum[:]), SHA1: hex.EncodeToString(sha1sum[:]),
+// finishImage hashes and matches a fetched image from the bytes in memory,
+// before they are encrypted, stores the blob (written once, never read
+// back for hashing) and records everything in one transaction. A crash
+// anywhere before that transaction leaves the task pending: the job runs
+// again and nothing is recorded twice.
+func (p *Pipeline) finishImage(ctx context.Context, t *vigil.CrawlTask, f *vigil.Fetch, resp *crawl.Response) error {
+	hashed, err := p.Store.MediaHashed(ctx, resp.Evidence.SHA256)
+	if err != nil {
+		return err
+	}
+	var (
+		h       *vigil.MediaHashes
+		matches []vigil.Match
+		m       *vigil.Media
+	)
+	if hashed {
+		md5sum, sha1sum := md5.Sum(resp.Body), sha1.Sum(resp.Body)
+		m = newMedia(resp, hex.EncodeToString(md5sum[:]), hex.EncodeToString(sha1sum[:]))
+	} else {
+		var res hashing.Result
+		if h, res, err = p.hash(ctx, resp.Body); err != nil {
+			return err
+		}
+		if !res.Digested { // refused for its length before reading
+			res.MD5, res.SHA1 = md5.Sum(resp.Body), sha1.Sum(resp.Body)
+		}
+		m = newMedia(resp, hex.EncodeToString(res.MD5[:]), hex.EncodeToString(res.SHA1[:]))
+		matches, err = p.Matcher.Match(ctx, vigil.MatchQuery{
+			MD5: m.MD5, SHA1: m.SHA1, SHA256: m.SHA256, PDQ: h.PDQ, Quality: h.Quality, Dihedral: h.Dihedral,
+		})
+		if err != nil {
+			return fmt.Errorf("match %s: %w", m.SHA256, err)
+		}
+	}
+	if err := p.storeBlob(ctx, m, resp.Body); err != nil {
+		return err
+	}
+	return p.Store.FinishImage(ctx, t, f, m, h, matches)
+}
+
+// hash computes an image's hashes, at most Hashers at once. A malformed or
+// oversized file is a fact about the file: recorded in h.Error, not an
+// error (the job is not retried for it).
+func (p *Pipeline) hash(ctx context.Context, data []byte) (*vigil.MediaHashes, hashing.Result, error) {
+	opts := p.Hashing
+	opts.Dihedral = true
+	select {
+	case p.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return nil, hashing.Result{}, ctx.Err()
+	}
+	res, err := hashing.HashBytes(data, opts)
+	<-p.cpu
+	if err != nil {
+		p.Logger.Info("media not hashed", "err", err)
+		return &vigil.MediaHashes{Error: err.Error()}, res, nil
+	}
+	return mediaHashes(&res), res, nil
+}
+
+func mediaHashes(res *hashing.Result) *vigil.MediaHashes {
+	h := &vigil.MediaHashes{Quality: res.Quality, Width: res.Width, Height: res.Height, Format: string(res.Format)}
+	if !res.PDQ.IsZero() || res.Quality > 0 {
+		h.PDQ = res.PDQ.String()
+	}
+	if res.Dihedral != nil {
+		for _, d := range res.Dihedral {
+			h.Dihedral = append(h.Dihedral, d.String())
+		}
+	}
+	return h
+}
+
+func newMedia(resp *crawl.Response, md5hex, sha1hex string) *vigil.Media {
+	return &vigil.Media{
+		SHA256: resp.Evidence.SHA256, MD5: md5hex, SHA1: sha1hex,
 		Size: int64(len(resp.Body)), Class: string(resp.Evidence.Class), MIME: resp.Evidence.Sniffed,
 	}
+}
+
+// storeBlob encrypts the bytes into the blob store (once per SHA-256)
+// before the database refers to them: a crash between the two leaves an
+// unreferenced blob, never a reference to nothing.
+func (p *Pipeline) storeBlob(ctx context.Context, m *vigil.Media, body []byte) error {
 	m.BlobKey = p.Blobs.Name(m.SHA256)
 	ok, err := p.Blobs.Exists(ctx, m.BlobKey)
 	if err != nil {
-		return nil, fmt.Errorf("blob: %w", err)
+		return fmt.Errorf("blob: %w", err)
 	}
 	if !ok {
-		if err := p.Blobs.Put(ctx, m.BlobKey, resp.Body); err != nil {
-			return nil, fmt.Errorf("blob: %w", err)
+		if err := p.Blobs.Put(ctx, m.BlobKey, body); err != nil {
+			return fmt.Errorf("blob: %w", err)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 type hashWorker struct {
@@ -253,29 +333,9 @@ func (w *hashWorker) Work(ctx context.Context, job *river.Job[jobargs.HashArgs])
 	if err != nil {
 		return err
 	}
-	opts := w.p.Hashing
-	opts.Dihedral = true
-	select {
-	case w.p.cpu <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	res, err := hashing.HashBytes(data, opts)
-	<-w.p.cpu
+	h, _, err := w.p.hash(ctx, data)
 	if err != nil {
-		// A malformed or oversized file is a fact about the file: recorded,
-		// not retried.
-		w.p.Logger.Info("media not hashed", "media", m.ID, "err", err)
-		return w.p.Store.FinishHash(ctx, t, &vigil.MediaHashes{Error: err.Error()})
-	}
-	h := &vigil.MediaHashes{Quality: res.Quality, Width: res.Width, Height: res.Height, Format: string(res.Format)}
-	if !res.PDQ.IsZero() || res.Quality > 0 {
-		h.PDQ = res.PDQ.String()
-	}
-	if res.Dihedral != nil {
-		for _, d := range res.Dihedral {
-			h.Dihedral = append(h.Dihedral, d.String())
-		}
+		return err
 	}
 	return w.p.Store.FinishHash(ctx, t, h)
 }

@@ -89,36 +89,92 @@ func (db *DB) FinishMedia(ctx context.Context, task *vigil.CrawlTask, f *vigil.F
 		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
 			return err
 		}
-		fetchID, err := db.insertFetch(ctx, tx, task, f)
-		if err != nil {
-			return err
-		}
 		if m == nil {
-			return db.queueChildren(ctx, tx, task, 0, nil, vigil.CrawlBudget{})
-		}
-		now := db.Now()
-		err = tx.QueryRow(ctx, `INSERT INTO media (sha256, md5, sha1, size, class, mime, blob_key, status, first_seen_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING RETURNING id`,
-			m.SHA256, m.MD5, m.SHA1, m.Size, m.Class, m.MIME, m.BlobKey, string(vigil.MediaPending), now).Scan(&m.ID)
-		if err := ignoreNoRows(err); err != nil {
-			return err
-		}
-		if m.ID == 0 {
-			if err := tx.QueryRow(ctx, `SELECT id FROM media WHERE sha256 = $1`, m.SHA256).Scan(&m.ID); err != nil {
+			if _, err := db.insertFetch(ctx, tx, task, f); err != nil {
 				return err
 			}
+			return db.queueChildren(ctx, tx, task, 0, nil, vigil.CrawlBudget{})
 		}
-		var pageFetch *int64
-		if task.PageFetchID != 0 {
-			pageFetch = &task.PageFetchID
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO media_sightings (media_id, reported_url_id, fetch_id, page_fetch_id, url, seen_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-			m.ID, task.ReportedURLID, fetchID, pageFetch, task.Target, now); err != nil {
+		if err := db.recordMedia(ctx, tx, task, f, m); err != nil {
 			return err
 		}
 		return db.queueChildren(ctx, tx, task, 0, []vigil.CrawlChild{{Kind: vigil.TaskHash, Target: fmt.Sprintf("media:%d", m.ID), MediaID: m.ID}}, vigil.CrawlBudget{})
 	}), "finish media")
+}
+
+// FinishImage records a fetched image with its hashes and verdict in one
+// transaction (see vigil.CrawlService).
+func (db *DB) FinishImage(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fetch, m *vigil.Media, h *vigil.MediaHashes, matches []vigil.Match) error {
+	return wrap(db.write(ctx, func(tx Tx) error {
+		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
+			return err
+		}
+		if err := db.recordMedia(ctx, tx, task, f, m); err != nil {
+			return err
+		}
+		if h != nil {
+			n, err := db.recordHashes(ctx, tx, m.ID, h)
+			if err != nil {
+				return err
+			}
+			// n is 0 when another crawl hashed the item first: its verdict
+			// is that crawl's to record.
+			if n == 1 {
+				if err := db.recordVerdict(ctx, tx, m.ID, matches); err != nil {
+					return err
+				}
+			}
+		}
+		return db.queueChildren(ctx, tx, task, 0, nil, vigil.CrawlBudget{})
+	}), "finish image")
+}
+
+// MediaHashed reports whether the media item with this SHA-256 is hashed;
+// false when there is none.
+func (db *DB) MediaHashed(ctx context.Context, sha256 string) (bool, error) {
+	var hashed bool
+	err := db.drv.Reader().QueryRow(ctx, `SELECT hashed_at IS NOT NULL FROM media WHERE sha256 = $1`, sha256).Scan(&hashed)
+	if err := ignoreNoRows(err); err != nil {
+		return false, wrap(err, "media hashed")
+	}
+	return hashed, nil
+}
+
+// recordMedia inserts a media fetch, the media item (deduplicated by
+// SHA-256; m.ID is set) and where it was seen.
+func (db *DB) recordMedia(ctx context.Context, tx Tx, task *vigil.CrawlTask, f *vigil.Fetch, m *vigil.Media) error {
+	fetchID, err := db.insertFetch(ctx, tx, task, f)
+	if err != nil {
+		return err
+	}
+	now := db.Now()
+	err = tx.QueryRow(ctx, `INSERT INTO media (sha256, md5, sha1, size, class, mime, blob_key, status, first_seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING RETURNING id`,
+		m.SHA256, m.MD5, m.SHA1, m.Size, m.Class, m.MIME, m.BlobKey, string(vigil.MediaPending), now).Scan(&m.ID)
+	if err := ignoreNoRows(err); err != nil {
+		return err
+	}
+	if m.ID == 0 {
+		if err := tx.QueryRow(ctx, `SELECT id FROM media WHERE sha256 = $1`, m.SHA256).Scan(&m.ID); err != nil {
+			return err
+		}
+	}
+	var pageFetch *int64
+	if task.PageFetchID != 0 {
+		pageFetch = &task.PageFetchID
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO media_sightings (media_id, reported_url_id, fetch_id, page_fetch_id, url, seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		m.ID, task.ReportedURLID, fetchID, pageFetch, task.Target, now)
+	return err
+}
+
+// recordHashes stores a media item's hashes unless it was hashed already,
+// returning how many rows changed (0 or 1).
+func (db *DB) recordHashes(ctx context.Context, tx Tx, mediaID int64, h *vigil.MediaHashes) (int64, error) {
+	return tx.Exec(ctx, `UPDATE media SET pdq = $2, pdq_quality = $3, dihedral = $4, width = $5, height = $6,
+		format = $7, hash_error = $8, hash_runs = hash_runs + 1, hashed_at = $9 WHERE id = $1 AND hashed_at IS NULL`,
+		mediaID, h.PDQ, h.Quality, joinHashes(h.Dihedral), h.Width, h.Height, h.Format, h.Error, db.Now())
 }
 
 // FinishHash stores a media item's hashes (h is nil when another crawl
@@ -130,9 +186,7 @@ func (db *DB) FinishHash(ctx context.Context, task *vigil.CrawlTask, h *vigil.Me
 			return err
 		}
 		if h != nil {
-			if _, err := tx.Exec(ctx, `UPDATE media SET pdq = $2, pdq_quality = $3, dihedral = $4, width = $5, height = $6,
-				format = $7, hash_error = $8, hash_runs = hash_runs + 1, hashed_at = $9 WHERE id = $1 AND hashed_at IS NULL`,
-				task.MediaID, h.PDQ, h.Quality, joinHashes(h.Dihedral), h.Width, h.Height, h.Format, h.Error, db.Now()); err != nil {
+			if _, err := db.recordHashes(ctx, tx, task.MediaID, h); err != nil {
 				return err
 			}
 			if err := db.saveMediaVideo(ctx, tx, task.MediaID, h); err != nil {
@@ -152,47 +206,57 @@ func (db *DB) FinishMatch(ctx context.Context, task *vigil.CrawlTask, matches []
 			return err
 		}
 		if done {
-			now := db.Now()
-			status, class, queued := vigil.MediaUnknown, "", &now
-			if len(matches) > 0 {
-				status, class, queued = vigil.MediaKnown, matches[0].Classification, nil
-				// A match in the hotline's not-illegal list never hides
-				// a match in a bank of illegal material.
-				for _, m := range matches {
-					if m.Classification != vigil.ClassNotIllegal {
-						class = m.Classification
-						break
-					}
-				}
-				// Matches only of a flagged victim submission wait for an
-				// analyst instead of opening the takedown path.
-				held, err := db.holdVictimMatches(ctx, tx, task.MediaID, matches)
-				if err != nil {
-					return err
-				}
-				if held {
-					status, class, queued = vigil.MediaUnknown, "", &now
-				}
-			}
-			n, err := tx.Exec(ctx, `UPDATE media SET status = $2, classification = $3, match_runs = match_runs + 1,
-				matched_at = $4, queued_at = $5 WHERE id = $1 AND matched_at IS NULL`,
-				task.MediaID, string(status), class, now, queued)
-			if err != nil {
+			if err := db.recordVerdict(ctx, tx, task.MediaID, matches); err != nil {
 				return err
-			}
-			for _, m := range matches {
-				if n == 0 {
-					break
-				}
-				if _, err := tx.Exec(ctx, `INSERT INTO media_matches (media_id, bank_id, entry_id, bank_name, signal, distance,
-					variant, classification, matched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-					task.MediaID, m.BankID, m.EntryID, m.BankName, string(m.Signal), m.Distance, m.Variant, m.Classification, now); err != nil {
-					return err
-				}
 			}
 		}
 		return db.queueChildren(ctx, tx, task, 0, nil, vigil.CrawlBudget{})
 	}), "finish match")
+}
+
+// recordVerdict stores a media item's verdict: known, with the bank
+// entries it matched, or unknown and queued for an analyst; nothing when it
+// was matched already.
+func (db *DB) recordVerdict(ctx context.Context, tx Tx, mediaID int64, matches []vigil.Match) error {
+	now := db.Now()
+	status, class, queued := vigil.MediaUnknown, "", &now
+	if len(matches) > 0 {
+		status, class, queued = vigil.MediaKnown, matches[0].Classification, nil
+		// A match in the hotline's not-illegal list never hides
+		// a match in a bank of illegal material.
+		for _, m := range matches {
+			if m.Classification != vigil.ClassNotIllegal {
+				class = m.Classification
+				break
+			}
+		}
+		// Matches only of a flagged victim submission wait for an
+		// analyst instead of opening the takedown path.
+		held, err := db.holdVictimMatches(ctx, tx, mediaID, matches)
+		if err != nil {
+			return err
+		}
+		if held {
+			status, class, queued = vigil.MediaUnknown, "", &now
+		}
+	}
+	n, err := tx.Exec(ctx, `UPDATE media SET status = $2, classification = $3, match_runs = match_runs + 1,
+		matched_at = $4, queued_at = $5 WHERE id = $1 AND matched_at IS NULL`,
+		mediaID, string(status), class, now, queued)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		if n == 0 {
+			break
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO media_matches (media_id, bank_id, entry_id, bank_name, signal, distance,
+			variant, classification, matched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+			mediaID, m.BankID, m.EntryID, m.BankName, string(m.Signal), m.Distance, m.Variant, m.Classification, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // claimTask marks a pending task done, reporting false when it was done
