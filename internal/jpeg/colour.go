@@ -38,12 +38,13 @@ func (d *Decoder) upMode(c *component) (mode, hf, vf int, err error) {
 
 // sampledBuffers are the decoder's reusable output buffers.
 type sampledBuffers struct {
-	cols  [4]colTable
-	rows  [4][]byte
-	rgba  image.RGBA
-	gray  image.Gray
-	cmyk  image.CMYK
-	modes [4][3]int
+	colsum []int32
+	cols   [4]colTable
+	rows   [4][]byte
+	rgba   image.RGBA
+	gray   image.Gray
+	cmyk   image.CMYK
+	modes  [4][3]int
 }
 
 // colTable says, for each output column, which plane samples make it.
@@ -135,6 +136,19 @@ func (d *Decoder) upsampleRow(i, y int) {
 			return
 		}
 		bs, odd := t.b[:len(t.a)], t.odd[:len(t.a)]
+		if c.dw <= 4*len(t.a) {
+			// The column sums once per input column, as libjpeg does,
+			// rather than twice per output pixel.
+			s.colsum = growInt32(s.colsum, c.dw)
+			cs := s.colsum
+			for i := range cs {
+				cs[i] = 3*int32(r0[i]) + int32(r1[i])
+			}
+			for k, a := range t.a {
+				out[k] = byte((3*cs[a] + cs[bs[k]] + 8 - odd[k]) >> 4)
+			}
+			return
+		}
 		for k, a := range t.a {
 			b := bs[k]
 			ca := 3*int32(r0[a]) + int32(r1[a])
