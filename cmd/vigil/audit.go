@@ -6,14 +6,16 @@ import (
 	"text/tabwriter"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/auditseal"
 )
 
-const auditUsage = `Usage: vigil audit verify                 check the whole hash chain; exits 1 naming the first bad entry
+const auditUsage = `Usage: vigil audit verify                 check the whole chain and its checkpoints; exits 1 naming the problem
+       vigil audit checkpoint             anchor the log's head now in the checkpoint file (and object store)
        vigil audit list [--actor NAME] [--action A] [--object O] [--before ID] [--limit N]`
 
 // runAudit reads and checks the audit log.
 func runAudit(ctx context.Context, env *Env, args []string) error {
-	return dispatch(ctx, env, "audit", auditUsage, args, []subcommand{{"verify", runAuditVerify}, {"list", runAuditList}})
+	return dispatch(ctx, env, "audit", auditUsage, args, []subcommand{{"verify", runAuditVerify}, {"list", runAuditList}, {"checkpoint", runAuditCheckpoint}})
 }
 
 func runAuditVerify(ctx context.Context, env *Env, args []string) error {
@@ -24,24 +26,70 @@ func runAuditVerify(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	v, err := db.VerifyAudit(ctx)
+	signer, logs, err := auditSeal(env, cfg)
+	if err != nil {
+		return err
+	}
+	var anchors []vigil.AuditAnchor
+	if signer != nil {
+		var problem string
+		if anchors, problem, err = auditseal.Anchors(ctx, signer, logs); err != nil {
+			return err
+		}
+		if problem != "" {
+			return &exitError{code: 1, err: fmt.Errorf("audit checkpoints tampered with: %s", problem)}
+		}
+	}
+	v, err := db.VerifyAuditAnchored(ctx, anchors)
 	if err != nil {
 		return err
 	}
 	if v.FirstBadID != 0 {
 		return &exitError{code: 1, err: fmt.Errorf("audit log broken at entry %d: %s (%d entries read)", v.FirstBadID, v.Problem, v.Entries)}
 	}
-	// The newest hash is worth writing down elsewhere (a ticket, a
+	// The newest hash is worth writing down elsewhere too (a ticket, a
 	// notebook): it pins the whole chain up to it.
-	last, err := db.ListAudit(ctx, vigil.AuditFilter{Limit: 1})
+	head := "(empty)"
+	if v.LastID != 0 {
+		head = fmt.Sprintf("entry %d, hash %s", v.LastID, v.LastHash)
+	}
+	fmt.Fprintf(env.Stdout, "audit log intact: %d entries; last %s\n", v.Entries, head)
+	keyed := "not keyed yet"
+	if v.KeyedFrom != 0 {
+		keyed = fmt.Sprintf("keyed from entry %d with key %s", v.KeyedFrom, db.AuditKeyID())
+	}
+	if signer == nil {
+		fmt.Fprintf(env.Stdout, "%s; no audit key at %s, so no checkpoints\n", keyed, cfg.auditKeyFile())
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "%s; checked against %d checkpoints (public key %s)\n", keyed, v.Anchors, signer.PublicKey())
+	return nil
+}
+
+func runAuditCheckpoint(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, "audit checkpoint", "Usage: vigil audit checkpoint")
+	cfg := storeFlags(fs, env)
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}
-	head := "(empty)"
-	if len(last) == 1 {
-		head = fmt.Sprintf("entry %d, hash %s", last[0].ID, last[0].Hash)
+	defer db.Close()
+	signer, logs, err := auditSeal(env, cfg)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(env.Stdout, "audit log intact: %d entries; last %s\n", v.Entries, head)
+	if signer == nil {
+		return fmt.Errorf("no audit key at %s to sign the checkpoint with: give --audit-key-file, or run vigil migrate", cfg.auditKeyFile())
+	}
+	cp, wrote, err := (&auditseal.Checkpointer{Head: db, Signer: signer, Logs: logs, Now: db.Now}).Once(ctx)
+	if err != nil {
+		return err
+	}
+	if !wrote {
+		fmt.Fprintln(env.Stdout, "audit checkpoint: the head has not moved since the last checkpoint")
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "audit checkpoint: entry %d, hash %s\n", cp.ID, cp.Hash)
 	return nil
 }
 

@@ -34,6 +34,9 @@ type config struct {
 	// so that a forgotten --data fails instead of answering from an empty
 	// database made on the spot.
 	create bool
+	// AuditKeyFile holds the key of the audit chain's HMAC, apart from the
+	// database (default DATA/keys/audit.key).
+	AuditKeyFile string
 }
 
 // storeFlags registers the flags every command that opens the store takes,
@@ -43,6 +46,8 @@ func storeFlags(fs *flag.FlagSet, env *Env) *config {
 	fs.StringVar(&c.DataDir, "data", envOr(env, "VIGIL_DATA", "data"), "data folder (SQLite database, keys, blobs) [VIGIL_DATA]")
 	fs.StringVar(&c.DatabaseURL, "database-url", env.Getenv("VIGIL_DATABASE_URL"),
 		"postgres://… to use PostgreSQL; empty for SQLite in the data folder [VIGIL_DATABASE_URL]")
+	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env.Getenv("VIGIL_AUDIT_KEY_FILE"),
+		"key of the audit chain, kept apart from the database; every process of a deployment needs the same (default DATA/keys/audit.key) [VIGIL_AUDIT_KEY_FILE]")
 	return c
 }
 
@@ -65,6 +70,18 @@ func envBool(env *Env, key string) bool {
 // date. Migrations are idempotent and, on PostgreSQL, serialised by an
 // advisory lock, so every process may run them at start-up.
 func openStore(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, error) {
+	db, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := keyAudit(c, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openDatabase(ctx context.Context, c *config, logger *slog.Logger) (*store.DB, error) {
 	logger = quietLogger(logger)
 	if strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		drv, err := postgres.Open(ctx, postgres.Config{URL: c.DatabaseURL, Logger: logger})

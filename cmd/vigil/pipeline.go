@@ -54,6 +54,9 @@ type workerConfig struct {
 	matcher vigil.Matcher
 	// metrics, when set, are the process's metrics.
 	metrics *metrics.Metrics
+	// AuditCheckpointEvery is how often the audit chain's head is anchored
+	// outside the database; 0 turns it off.
+	AuditCheckpointEvery time.Duration
 }
 
 type multiFlag []string
@@ -79,6 +82,8 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	fs.Var(&c.Allow, "crawl-allow", "IP:PORT the crawler may reach although it is private or loopback (tests and demo only; repeatable)")
 	c.takedown = takedownFlags(fs, env)
 	c.video.flags(fs)
+	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", time.Minute,
+		"how often to write a signed checkpoint of the audit log's head outside the database (0: never)")
 	return c
 }
 
@@ -175,6 +180,12 @@ func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, 
 	if err != nil {
 		return nil, errors.Join(err, stopMatcher())
 	}
+	stopCheckpoints, err := startAuditCheckpoints(ctx, env, cfg, db, wc.AuditCheckpointEvery)
+	if err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return nil, errors.Join(err, stopPipeline(sctx), stopMatcher())
+	}
 	return func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -182,6 +193,7 @@ func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, 
 		if err != nil {
 			err = fmt.Errorf("stopping the workers: %w", err)
 		}
+		stopCheckpoints()
 		return errors.Join(err, stopMatcher())
 	}, nil
 }

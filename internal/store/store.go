@@ -129,6 +129,9 @@ type DB struct {
 	// batch is group commit for the busiest writes (report intake, the
 	// crawl pipeline), on SQLite only.
 	batch *writeBatcher
+	// audit holds the secret key the audit chain is keyed with (see
+	// SetAuditKey); never stored in the database.
+	audit auditKeying
 }
 
 // New returns the services on drv.

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("AuditConcurrent", func(t *testing.T) { testAuditConcurrent(t, open(t)) })
 	t.Run("AuditTamper", func(t *testing.T) { testAuditTamper(t, open) })
+	t.Run("AuditKeyed", func(t *testing.T) { testAuditKeyed(t, open) })
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, open(t)) })
 	t.Run("Banks", func(t *testing.T) { testBanks(t, open(t)) })
 	t.Run("BankEntries", func(t *testing.T) { testBankEntries(t, open(t)) })
