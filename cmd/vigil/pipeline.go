@@ -57,6 +57,8 @@ type workerConfig struct {
 	// AuditCheckpointEvery is how often the audit chain's head is anchored
 	// outside the database; 0 turns it off.
 	AuditCheckpointEvery time.Duration
+	// PurgeEvery is how often the retention purge runs; 0 turns it off.
+	PurgeEvery time.Duration
 }
 
 type multiFlag []string
@@ -84,6 +86,8 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	c.video.flags(fs)
 	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", time.Minute,
 		"how often to write a signed checkpoint of the audit log's head outside the database (0: never)")
+	fs.DurationVar(&c.PurgeEvery, "purge-every", 24*time.Hour,
+		"how often to purge what the retention policy no longer keeps (0: never; vigil purge runs it by hand)")
 	return c
 }
 
@@ -186,9 +190,17 @@ func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, 
 		defer cancel()
 		return nil, errors.Join(err, stopPipeline(sctx), stopMatcher())
 	}
+	stopPurge, err := startPurge(ctx, env, cfg, wc, db)
+	if err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		stopCheckpoints()
+		return nil, errors.Join(err, stopPipeline(sctx), stopMatcher())
+	}
 	return func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		stopPurge()
 		err := stopPipeline(sctx)
 		if err != nil {
 			err = fmt.Errorf("stopping the workers: %w", err)
