@@ -80,6 +80,21 @@ type fileConfig struct {
 		SecondAnalyst bool   `toml:"second_analyst" env:"VIGIL_WORKBENCH_SECOND_ANALYST" doc:"a second analyst, not only a supervisor, may confirm" example:""`
 	} `toml:"workbench"`
 
+	Audit struct {
+		KeyFile string `toml:"key_file" env:"VIGIL_AUDIT_KEY_FILE" doc:"key of the audit chain's HMAC and checkpoints, apart from the database, the same for every process; default DATA/keys/audit.key" example:""`
+	} `toml:"audit"`
+
+	// Retention is in days, or "forever"; the purge runs daily.
+	Retention struct {
+		Reports         string `toml:"reports" env:"VIGIL_RETAIN_REPORTS" doc:"days a closed report without illegal content is kept" example:"365"`
+		Contacts        string `toml:"contacts" env:"VIGIL_RETAIN_CONTACTS" doc:"days a reporter's contact address is kept" example:"90"`
+		MediaNotIllegal string `toml:"media_not_illegal" env:"VIGIL_RETAIN_MEDIA_NOT_ILLEGAL" doc:"days the bytes of media found not illegal are kept (hashes stay)" example:"30"`
+		MediaClosed     string `toml:"media_closed" env:"VIGIL_RETAIN_MEDIA_CLOSED" doc:"days the bytes of media are kept after their last case closed (content removed)" example:"365"`
+		FetchEvidence   string `toml:"fetch_evidence" env:"VIGIL_RETAIN_FETCH_EVIDENCE" doc:"days fetch evidence (headers, addresses) of cases without illegal content, or closed, is kept" example:"365"`
+		Logs            string `toml:"logs" env:"VIGIL_RETAIN_LOGS" doc:"days the recheck log of closed cases and ended sessions are kept" example:"90"`
+		Exposure        string `toml:"exposure" env:"VIGIL_RETAIN_EXPOSURE" doc:"days analysts' daily exposure records are kept" example:"730"`
+	} `toml:"retention"`
+
 	Banks struct {
 		Classifications string `toml:"classifications" env:"VIGIL_CLASSIFICATIONS" doc:"the bank classification vocabulary, comma-separated" example:""`
 		Mapping         string `toml:"mapping" env:"VIGIL_CLASSIFICATION_MAP" doc:"LABEL=CLASSIFICATION pairs applied on import, over the IWF (A, B, C) and NCMEC (A1, A2, B1, B2) defaults" example:"A=iwf-a,B=iwf-b,C=iwf-c"`
