@@ -38,6 +38,7 @@ func commands() []command {
 		{"audit", "verify|list|checkpoint", "check, read and anchor the hash-chained audit log", runAudit},
 		{"purge", "[--dry-run]", "remove what the retention policy no longer keeps (cases on legal hold spared)", runPurge},
 		{"hold", "set|lift|list", "legal holds: cases the purge must keep", runHold},
+		{"evidence", "export|verify|key", "signed evidence packages of a case for the police", runEvidence},
 		{"bench", "intake|hash|match|crawl", "measurements", runBench},
 		{"version", "", "print the version", runVersion},
 	}
