@@ -90,7 +90,9 @@ func runEvidenceExport(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	// The temporary name goes whatever happens; the package lives on
+	// under its linked name.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	h := sha256.New()
 	man, err := evidence.Export(ctx, db, vault, evidence.Options{CaseID: caseID, Recipient: *recipient, ExportedBy: actor,
 		Hotline: env.Getenv("VIGIL_HOTLINE_NAME"), Now: db.Now(), Key: key}, io.MultiWriter(tmp, h))
