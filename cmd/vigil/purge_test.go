@@ -53,4 +53,3 @@ func TestPurgeAndHoldCommands(t *testing.T) {
 		})
 	}
 }
-

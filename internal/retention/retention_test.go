@@ -83,15 +83,14 @@ func testPurge(t *testing.T, db *store.DB, bs blob.Store) {
 	closed := seed(t, db, bs, "charlie", "A")
 	open := seed(t, db, bs, "delta", "A")
 	for _, c := range []seeded{closed, open} {
-		if err := db.OpenTakedown(ctx, c.urlID, "A"); err != nil {
-			t.Fatal(err)
-		}
+		storetest.Exec(t, db, `INSERT INTO takedowns (reported_url_id, url, state, classification, first_seen_at, created_at)
+			VALUES ($1, 'https://x.example/', 'tracing', 'A', $2, $2)`, c.urlID, time.Now())
 	}
 	td, err := db.FindTakedownByURL(ctx, closed.urlID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.RecordRecheck(ctx, td.ID, &store.Recheck{Seq: 1, Up: false, Detail: `{"status":404}`}); err != nil {
+	if err := db.RecordRecheck(ctx, td.ID, &vigil.Recheck{Seq: 1, Up: false, Detail: `{"status":404}`}); err != nil {
 		t.Fatal(err)
 	}
 	analyst := storetest.NewStaff(t, db, "ana", vigil.RoleAnalyst)

@@ -54,10 +54,10 @@ const (
 )
 
 type purgeQuery struct {
-	kind  vigil.RetentionKind
-	from  string // table and alias
-	goes  string
-	held  string // "" when no case can hold it
+	kind vigil.RetentionKind
+	from string // table and alias
+	goes string
+	held string // "" when no case can hold it
 	// apply is the statement for the listed IDs: %[1]s is their
 	// placeholders, %[2]s the time of the purge.
 	apply string
