@@ -149,6 +149,9 @@ type VictimService interface {
 	ListVictimSubmissions(ctx context.Context, limit int) ([]*VictimSubmissionSummary, error)
 	// SetVictimFlag flags or clears a submission by hand.
 	SetVictimFlag(ctx context.Context, id int64, flagged bool) error
+	// VictimDescriptions returns the descriptions of the live submissions
+	// that sent a bank entry ("" for one without), for the analysts.
+	VictimDescriptions(ctx context.Context, entryID int64) ([]string, error)
 }
 
 // UnrelatedPictures counts how many mutually different pictures a set of

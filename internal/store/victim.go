@@ -344,3 +344,24 @@ func queryIDs(ctx context.Context, q Querier, query string, args ...any) ([]int6
 	}
 	return ids, rows.Err()
 }
+
+// VictimDescriptions returns what the people who sent an entry wrote, for
+// the analysts' case view; withdrawn submissions say nothing any more.
+func (db *DB) VictimDescriptions(ctx context.Context, entryID int64) ([]string, error) {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT vs.description FROM victim_entries ve
+		JOIN victim_submissions vs ON vs.id = ve.submission_id
+		WHERE ve.entry_id = $1 AND vs.withdrawn_at IS NULL ORDER BY vs.id LIMIT 20`, entryID)
+	if err != nil {
+		return nil, wrap(err, "victim descriptions")
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, wrap(err, "victim descriptions")
+		}
+		out = append(out, d)
+	}
+	return out, wrap(rows.Err(), "victim descriptions")
+}

@@ -78,6 +78,16 @@ func testVictims(t *testing.T, db *store.DB) {
 		t.Errorf("unknown code: %v, want not found", err)
 	}
 
+	for _, e := range entries {
+		want := 1
+		if e.Signal == vigil.SignalMD5 {
+			want = 2 // a and b both sent it
+		}
+		if d, err := db.VictimDescriptions(ctx, e.ID); err != nil || len(d) != want || d[0] != "seen on a forum" {
+			t.Errorf("descriptions of %s entry: %q %v", e.Signal, d, err)
+		}
+	}
+
 	// Withdrawing a: its PDQ goes, the MD5 that b also sent stays.
 	seq, _ := db.LastBankChange(ctx)
 	if err := db.WithdrawVictimSubmission(ctx, a.TrackingCode); err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -49,4 +50,24 @@ func (s *Server) handleStaffVictimFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/staff/victims", http.StatusSeeOther)
+}
+
+// victimDescriptions returns what the people shown wrote for the victim-bank
+// entries among matches, for the analyst's case view.
+func (s *Server) victimDescriptions(ctx context.Context, matches []vigil.Match) ([]string, error) {
+	if s.cfg.Victims == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, m := range matches {
+		if m.Classification != vigil.ClassSelfReported {
+			continue
+		}
+		d, err := s.cfg.Victims.VictimDescriptions(ctx, m.EntryID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d...)
+	}
+	return out, nil
 }

@@ -18,6 +18,9 @@ type caseMedia struct {
 	Media       *vigil.Media
 	Matches     []vigil.Match
 	Assessments []*vigil.Assessment
+	// Victim holds the descriptions of the people shown, when the item
+	// matched the victim bank: what they chose to say, nothing about them.
+	Victim []string
 }
 
 type caseData struct {
@@ -92,6 +95,10 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 		cm := caseMedia{Media: m}
 		if cm.Matches, err = c.Media.MediaMatches(ctx, m.ID); err != nil {
 			s.workbenchError(w, "case matches", err)
+			return
+		}
+		if cm.Victim, err = s.victimDescriptions(ctx, cm.Matches); err != nil {
+			s.workbenchError(w, "case victim descriptions", err)
 			return
 		}
 		if cm.Assessments, err = c.Store.ListAssessments(ctx, m.ID); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/match"
+	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/web"
@@ -146,5 +147,67 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within 10s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestVictimMatchForAnalysts: an analyst's case view shows a victim-bank
+// match as "reported by the person shown" with the person's description
+// and nothing about them; the supervisors' view lists the submission, and
+// flagging it is audited.
+func TestVictimMatchForAnalysts(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	vault := newVault(t)
+	e := newEnv(t, db, withVictims(db), withWorkbench(db, vault))
+	ctx := context.Background()
+	c := e.browser()
+	tok := e.formToken(c, "/remove/status?lang=en")
+	status, out := e.postRemove(c, tok, `{"hashes":[{"type":"pdq","value":"`+pdqHash(3)+`","quality":90}],"description":"posted by my ex on a forum"}`)
+	if status != 200 || out["tracking_code"] == "" {
+		t.Fatalf("submission: %d %v", status, out)
+	}
+	bank, err := db.FindBankByName(ctx, vigil.VictimBankName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := db.BankEntries(ctx, bank.ID, 0, 1)
+	if err != nil || len(entries) != 1 {
+		t.Fatal(entries, err)
+	}
+	item, _ := benignItem(t, vault, 101, simnet.Variant{})
+	item.Matches = []vigil.Match{{BankID: bank.ID, BankName: bank.Name, EntryID: entries[0].ID, Signal: vigil.SignalPDQ,
+		Value: entries[0].Value, Distance: 12, Classification: vigil.ClassSelfReported, Variant: "orig"}}
+	caseID, _ := storetest.SeedCase(t, db, "https://copies.example/page", []storetest.SeedItem{item})
+
+	e.addUser("ann", vigil.RoleAnalyst, "ann-password-1")
+	e.addUser("sue", vigil.RoleSupervisor, "sue-password-1")
+	ann := e.login("ann", "ann-password-1")
+	resp, body := e.get(ann, fmt.Sprintf("/staff/cases/%d", caseID))
+	if resp.StatusCode != 200 || !strings.Contains(body, "reported by the person shown") ||
+		!strings.Contains(body, "posted by my ex on a forum") || strings.Contains(body, out["tracking_code"]) {
+		t.Fatalf("case view: %d, victim's match or description missing, or the tracking code shown", resp.StatusCode)
+	}
+	if resp, _ := e.get(ann, "/staff/victims"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an analyst opened the supervisors' view: %d", resp.StatusCode)
+	}
+	sue := e.login("sue", "sue-password-1")
+	resp, body = e.get(sue, "/staff/victims")
+	if resp.StatusCode != 200 || !strings.Contains(body, "posted by my ex on a forum") || strings.Contains(body, out["tracking_code"]) ||
+		strings.Contains(body, pdqHash(3)) {
+		t.Fatalf("supervisors' view: %d, or it shows the code or the hash", resp.StatusCode)
+	}
+	subs, _ := db.ListVictimSubmissions(ctx, 1)
+	ftok := csrfRE.FindStringSubmatch(body)
+	if ftok == nil {
+		t.Fatal("no CSRF token on the supervisors' view")
+	}
+	resp, _ = e.postForm(sue, fmt.Sprintf("/staff/victims/%d/flag", subs[0].ID), url.Values{"csrf": {ftok[1]}, "flagged": {"1"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("flag: %d", resp.StatusCode)
+	}
+	if subs, _ = db.ListVictimSubmissions(ctx, 1); subs[0].FlaggedAt == nil {
+		t.Error("not flagged")
+	}
+	if !e.auditHas("victim.flag", fmt.Sprintf("victim-submission:%d", subs[0].ID)) {
+		t.Error("flagging is not on the audit record")
 	}
 }
