@@ -293,3 +293,31 @@ func TestValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideSelfReported: content the person shown asked to have removed
+// goes to the provider with priority, wherever it is hosted (even at home
+// or in a partner hotline's country), within 4 hours by default; to the
+// police only when no provider can be found or when configured.
+func TestDecideSelfReported(t *testing.T) {
+	rules := route.Default()
+	for _, country := range []string{"BE", "NL", "JP"} {
+		routes := rules.Decide(&trace.Trace{Country: country, Abuse: &trace.Contact{Email: "abuse@host.example"}},
+			route.SelfReported, assessed)
+		if len(routes) != 1 || routes[0].Kind != route.Provider || !routes[0].Priority ||
+			!routes[0].Deadline.Equal(assessed.Add(4*time.Hour)) {
+			t.Errorf("%s: routes %+v", country, routes)
+		}
+	}
+	r := one(t, rules.Decide(&trace.Trace{Country: "JP"}, route.SelfReported, assessed), route.Police)
+	if !strings.Contains(strings.Join(r.Reasons, "; "), "no abuse contact") {
+		t.Errorf("reasons %q", r.Reasons)
+	}
+	cfg := rules.Config()
+	yes := true
+	cfg.Victim.Police = &yes
+	routes := mustParse(t, cfg).Decide(&trace.Trace{Country: "JP", Abuse: &trace.Contact{Email: "abuse@host.example"}},
+		route.SelfReported, assessed)
+	if len(routes) != 2 {
+		t.Errorf("with victim.police: %+v", routes)
+	}
+}
