@@ -32,7 +32,7 @@ func startMetrics(ctx context.Context, env *Env, addr string, db *store.DB, m vi
 	if mm, ok := m.(*match.Matcher); ok {
 		cfg.Index = func() metrics.IndexStats {
 			s := mm.Stats()
-			return metrics.IndexStats{Banks: s.Banks, PDQ: s.PDQEntries, Exact: s.ExactEntries, Loaded: true,
+			return metrics.IndexStats{Banks: s.Banks, PDQ: s.PDQEntries, Exact: s.ExactEntries, Loaded: true, Stale: s.Stale,
 				LoadSeconds: s.LoadTime.Seconds()}
 		}
 	}

@@ -38,6 +38,7 @@ type Store interface {
 	FindBankEntries(ctx context.Context, ids []int64) ([]*vigil.BankEntry, error)
 	BankChanges(ctx context.Context, afterSeq int64, limit int) ([]vigil.BankChange, error)
 	LastBankChange(ctx context.Context) (int64, error)
+	PruneBankChanges(ctx context.Context, before time.Time) (int64, error)
 }
 
 // Config configures a Matcher.
@@ -53,6 +54,12 @@ type Config struct {
 	PollInterval time.Duration
 	// Index tunes the PDQ index.
 	Index index.Options
+	// FeedRetention is how long the bank change feed keeps its entries:
+	// the matcher prunes older ones about hourly, and marks itself stale
+	// if it has not read the feed for that long (it may have missed
+	// pruned changes; restart the process). 0 means 24 hours; negative
+	// never prunes.
+	FeedRetention time.Duration
 }
 
 // Matcher implements vigil.Matcher.
@@ -78,6 +85,10 @@ type Matcher struct {
 	done chan struct{}
 	// loadTime is how long New took to load the banks.
 	loadTime time.Duration
+	// retention, lastSync, lastPrune and stale: see Config.FeedRetention.
+	retention           time.Duration
+	lastSync, lastPrune time.Time
+	stale               atomic.Bool
 }
 
 var _ vigil.Matcher = (*Matcher)(nil)
@@ -157,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 		return nil, fmt.Errorf("match: %w", err)
 	}
 	m.loadTime = time.Since(start)
+	m.lastSync, m.lastPrune = start, start
 	m.log.Info("match index loaded", "banks", len(m.loaded), "pdq", m.pdq.Len(), "exact", m.exact.Len(),
 		"seconds", m.loadTime.Seconds())
 	if cfg.PollInterval >= 0 {
@@ -192,6 +204,7 @@ func (m *Matcher) follow(every time.Duration) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err := m.Sync(ctx)
+		m.prune(ctx)
 		cancel()
 		// Log a failure once, and the recovery, not every tick.
 		if err != nil && !failing {
@@ -200,6 +213,34 @@ func (m *Matcher) follow(every time.Duration) {
 			m.log.Info("match index: following bank changes again")
 		}
 		failing = err != nil
+	}
+}
+
+// prune drops the feed's old entries about hourly, and marks the matcher
+// stale when it has not read the feed for the whole retention.
+func (m *Matcher) prune(ctx context.Context) {
+	if m.retention < 0 {
+		return
+	}
+	m.mu.Lock()
+	last, due := m.lastSync, time.Since(m.lastPrune) > time.Hour
+	m.mu.Unlock()
+	if time.Since(last) > m.retention && !m.stale.Swap(true) {
+		m.log.Error("match index: the bank change feed was not read for longer than it is kept; changes may be missed: restart this process")
+	}
+	if !due || m.stale.Load() {
+		return
+	}
+	n, err := m.store.PruneBankChanges(ctx, time.Now().Add(-m.retention))
+	if err != nil {
+		m.log.Warn("match index: pruning the bank change feed", "err", err)
+		return
+	}
+	m.mu.Lock()
+	m.lastPrune = time.Now()
+	m.mu.Unlock()
+	if n > 0 {
+		m.log.Debug("match index: bank change feed pruned", "entries", n)
 	}
 }
 
@@ -219,6 +260,7 @@ func (m *Matcher) Sync(ctx context.Context) error {
 			m.seq = c.Seq
 		}
 		if len(changes) < 1000 {
+			m.lastSync = time.Now()
 			return nil
 		}
 	}
@@ -387,13 +429,15 @@ type Stats struct {
 	ExactEntries int   // exact digests indexed
 	Seq          int64 // last change applied
 	LoadTime     time.Duration
+	// Stale: the change feed went unread for longer than it is kept.
+	Stale bool
 }
 
 // Stats returns what the matcher holds now.
 func (m *Matcher) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq, LoadTime: m.loadTime}
+	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq, LoadTime: m.loadTime, Stale: m.stale.Load()}
 }
 
 // candidate is an index hit before its bank is known.

@@ -33,7 +33,9 @@ type Store interface {
 type IndexStats struct {
 	Banks, PDQ, Exact int
 	Loaded            bool
-	LoadSeconds       float64
+	// Stale: the index may have missed bank changes (see internal/match).
+	Stale       bool
+	LoadSeconds float64
 }
 
 // Config configures the metrics.
@@ -136,8 +138,13 @@ func (m *Metrics) Ready(ctx context.Context) error {
 				g.MigrationVersion, m.cfg.LatestMigration)
 		}
 	}
-	if m.cfg.Index != nil && !m.cfg.Index().Loaded {
-		return vigil.Errorf(vigil.EINTERNAL, "the match index is not loaded yet")
+	if m.cfg.Index != nil {
+		switch s := m.cfg.Index(); {
+		case !s.Loaded:
+			return vigil.Errorf(vigil.EINTERNAL, "the match index is not loaded yet")
+		case s.Stale:
+			return vigil.Errorf(vigil.EINTERNAL, "the match index may have missed bank changes: restart this process")
+		}
 	}
 	return nil
 }

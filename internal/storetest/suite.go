@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Banks", func(t *testing.T) { testBanks(t, open(t)) })
 	t.Run("BankEntries", func(t *testing.T) { testBankEntries(t, open(t)) })
 	t.Run("BankChangesConcurrent", func(t *testing.T) { testBankChangesConcurrent(t, open(t)) })
+	t.Run("BankChangesPruned", func(t *testing.T) { testBankChangesPruned(t, open(t)) })
 	t.Run("WorkbenchQueue", func(t *testing.T) { testWorkbenchQueue(t, open(t)) })
 	t.Run("WorkbenchClaimConcurrent", func(t *testing.T) { testWorkbenchClaimConcurrent(t, open(t)) })
 	t.Run("WorkbenchAssess", func(t *testing.T) { testWorkbenchAssess(t, open(t)) })
