@@ -59,3 +59,24 @@ func TestHashCommandVideo(t *testing.T) {
 		t.Fatalf("every frame in the reference's lines: %v\n%s", err, out)
 	}
 }
+
+func TestBenchVideoSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: generates 720p videos")
+	}
+	testVideo(t, "probe.mp4", "testsrc2=s=64x48:r=5:d=1", "-c:v", "libx264") // skips without ffmpeg
+	env, out, _ := hashTestEnv()
+	if err := run(context.Background(), env, []string{"bench", "video", "--json", "--seconds", "1"}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var res map[string]float64
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"video_seconds_per_cpu_second", "frames_per_second", "ratio_to_decode"} {
+		if res[k] <= 0 {
+			t.Errorf("%s = %v", k, res[k])
+		}
+	}
+}
