@@ -293,9 +293,7 @@ func (db *DB) RecordRecheck(ctx context.Context, id int64, r *vigil.Recheck) err
 			return err
 		}
 		if !r.Up {
-			_, err := tx.Exec(ctx, `UPDATE takedowns SET state = $2, removed_at = $3, next_check_at = NULL WHERE id = $1`,
-				id, string(vigil.TakedownRemoved), now)
-			return err
+			return markRemoved(ctx, tx, id, now)
 		}
 		queued, err := db.insertOutbound(ctx, tx, id, r.Messages)
 		if err != nil {
@@ -367,4 +365,25 @@ func (db *DB) TakedownStats(ctx context.Context) (vigil.TakedownStats, error) {
 		s.TimesToRemoval = append(s.TimesToRemoval, t)
 	}
 	return s, wrap(rows.Err(), "takedown stats")
+}
+
+// markRemoved closes a case as removed. The times to removal are kept in
+// seconds beside the timestamps, so that the statistics rank and bucket
+// them in SQL that both databases accept.
+func markRemoved(ctx context.Context, tx Tx, id int64, now time.Time) error {
+	var seen time.Time
+	var notice *time.Time
+	if err := tx.QueryRow(ctx, `SELECT first_seen_at, first_notice_at FROM takedowns WHERE id = $1`, id).
+		Scan(&seen, &notice); err != nil {
+		return err
+	}
+	var fromNotice *int64
+	if notice != nil {
+		s := int64(now.Sub(*notice) / time.Second)
+		fromNotice = &s
+	}
+	_, err := tx.Exec(ctx, `UPDATE takedowns SET state = $2, removed_at = $3, next_check_at = NULL,
+		removal_seconds = $4, notice_removal_seconds = $5 WHERE id = $1`,
+		id, string(vigil.TakedownRemoved), now, int64(now.Sub(seen)/time.Second), fromNotice)
+	return err
 }

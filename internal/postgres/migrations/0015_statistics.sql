@@ -1,0 +1,16 @@
+-- Statistics: times to removal kept in seconds beside the timestamps (so
+-- that both databases rank and bucket them with the same SQL), and the
+-- indexes that the period figures range over.
+ALTER TABLE takedowns ADD COLUMN removal_seconds BIGINT;
+ALTER TABLE takedowns ADD COLUMN notice_removal_seconds BIGINT;
+UPDATE takedowns SET removal_seconds = EXTRACT(EPOCH FROM (removed_at - first_seen_at))::BIGINT,
+	notice_removal_seconds = EXTRACT(EPOCH FROM (removed_at - first_notice_at))::BIGINT
+	WHERE removed_at IS NOT NULL;
+CREATE INDEX takedowns_removed_at ON takedowns (removed_at) WHERE removed_at IS NOT NULL;
+CREATE INDEX takedowns_first_notice_at ON takedowns (first_notice_at) WHERE first_notice_at IS NOT NULL;
+CREATE INDEX takedowns_created_at ON takedowns (created_at);
+CREATE INDEX reported_urls_first_reported_at ON reported_urls (first_reported_at);
+CREATE INDEX media_first_seen_at ON media (first_seen_at);
+CREATE INDEX outbound_sent_at ON outbound (sent_at) WHERE sent_at IS NOT NULL;
+CREATE INDEX assessments_confirmed_at ON assessments (confirmed_at) WHERE confirmed_at IS NOT NULL;
+CREATE INDEX assessments_assessed_at ON assessments (assessed_at);
