@@ -39,7 +39,8 @@ func commands() []command {
 		{"purge", "[--dry-run]", "remove what the retention policy no longer keeps (cases on legal hold spared)", runPurge},
 		{"hold", "set|lift|list", "legal holds: cases the purge must keep", runHold},
 		{"evidence", "export|verify|key", "signed evidence packages of a case for the police", runEvidence},
-		{"bench", "intake|hash|match|crawl", "measurements", runBench},
+		{"report", "annual --year YYYY", "the annual report as PDF, HTML or CSV", runReport},
+		{"bench", "intake|hash|match|crawl|lookup|stats", "measurements", runBench},
 		{"version", "", "print the version", runVersion},
 	}
 }

@@ -92,6 +92,10 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, err
 	}
+	statistics, err := statisticsConfig(env, wc.takedown, db)
+	if err != nil {
+		return nil, err
+	}
 	proxies, err := parsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
@@ -101,8 +105,9 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Secret: secret, SecureCookies: cfg.SecureCookies,
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate, TrustedProxies: proxies,
 		Accounts: accounts, Workbench: workbench,
-		Takedown: web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
-		Identity: identity, Victims: db,
+		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
+		Statistics: statistics,
+		Identity:   identity, Victims: db,
 		Lookup: web.LookupConfig{Matcher: wc.matcher},
 	}
 	if wc.metrics != nil {

@@ -212,12 +212,13 @@ func Load(ctx context.Context, db *store.DB, a *Activity) error {
 	drv := db.Driver()
 	ins := func(table, cols string, n int, row func(i int) []any) error {
 		ncol := len(strings.Split(cols, ","))
-		// Rows per statement stay well under both databases' limits on
-		// parameters; a transaction holds eight statements.
-		per := max(1, 8000/ncol)
-		for lo := 0; lo < n; lo += per * 8 {
+		// SQLite looks $N parameters up in a list, so a statement's cost
+		// grows with the square of its parameters: a few hundred per
+		// statement, a hundred statements per transaction.
+		per := max(1, 400/ncol)
+		for lo := 0; lo < n; lo += per * 100 {
 			err := drv.WithTx(ctx, func(tx store.Tx) error {
-				for b := lo; b < min(n, lo+per*8); b += per {
+				for b := lo; b < min(n, lo+per*100); b += per {
 					hi := min(n, b+per)
 					var sb strings.Builder
 					args := make([]any, 0, (hi-b)*ncol)

@@ -63,9 +63,10 @@ func (db *DB) PeriodStats(ctx context.Context, p vigil.Period, opts vigil.StatsO
 		Scan(&s.Media, &s.KnownMedia, &s.UnknownMedia); err != nil {
 		return nil, fmt.Errorf("period stats: media: %w", err)
 	}
-	if err := countBy(ctx, q, s.KnownByBank, `SELECT mm.bank_name, count(DISTINCT mm.media_id)
-		FROM media_matches mm JOIN media m ON m.id = mm.media_id
-		WHERE m.first_seen_at >= $1 AND m.first_seen_at < $2 AND m.status = 'known' GROUP BY mm.bank_name`, from, to); err != nil {
+	// Known media by the bank that knew them, counted when they were
+	// matched (as they were first seen).
+	if err := countBy(ctx, q, s.KnownByBank, `SELECT bank_name, count(DISTINCT media_id) FROM media_matches
+		WHERE matched_at >= $1 AND matched_at < $2 GROUP BY bank_name`, from, to); err != nil {
 		return nil, fmt.Errorf("period stats: banks: %w", err)
 	}
 

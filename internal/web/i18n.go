@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 
 	"golang.org/x/text/language"
@@ -32,6 +33,28 @@ func loadCatalog() (*catalog, error) {
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, fmt.Errorf("i18n: %s.json: %w", l, err)
+		}
+		// AREA.LANG.json files add the texts of one area (statistics…) to
+		// the language's catalogue, so that areas do not share one file.
+		extra, err := fs.Glob(i18nFS, "i18n/*."+string(l)+".json")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		for _, name := range extra {
+			b, err := i18nFS.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: %w", err)
+			}
+			area := map[string]string{}
+			if err := json.Unmarshal(b, &area); err != nil {
+				return nil, fmt.Errorf("i18n: %s: %w", name, err)
+			}
+			for k, v := range area {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("i18n: %s repeats the key %q", name, k)
+				}
+				m[k] = v
+			}
 		}
 		c.texts[l] = m
 		tags = append(tags, language.Make(string(l)))

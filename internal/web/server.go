@@ -58,6 +58,9 @@ type Config struct {
 	ObserveRequest func(route string, status int, d time.Duration)
 	// Ready, if set, answers GET /readyz.
 	Ready http.HandlerFunc
+	// Statistics serves the statistics pages, the annual report and the
+	// period figures of the API (issue 18); off when its Service is nil.
+	Statistics StatisticsConfig
 	// Identity is the hotline's name, logo, colours, legal notices and
 	// help routes on the public pages (issue 20); zero is fine.
 	Identity Identity
@@ -190,6 +193,7 @@ func (s *Server) routes() http.Handler {
 	s.workbenchRoutes(mux)
 	s.takedownRoutes(mux)
 	s.victimRoutes(mux)
+	s.statisticsRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before
