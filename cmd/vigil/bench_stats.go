@@ -44,6 +44,7 @@ func runBenchStats(ctx context.Context, env *Env, args []string) error {
 		defer func() { _ = os.RemoveAll(dir) }()
 		cfg.DataDir = dir
 	}
+	cfg.create = true // a fresh folder, or a database that Load checks is empty
 	db, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err

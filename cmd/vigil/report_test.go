@@ -26,7 +26,7 @@ import (
 func TestReportAnnual(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
-	db, err := openStore(ctx, &config{DataDir: data}, slog.New(slog.DiscardHandler))
+	db, err := openStore(ctx, &config{DataDir: data, create: true}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

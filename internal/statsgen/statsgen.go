@@ -205,6 +205,15 @@ func Generate(cfg Config) *Activity {
 // Load inserts the activity into db, which must be empty of it: plain
 // multi-row inserts in transactions of a few thousand rows.
 func Load(ctx context.Context, db *store.DB, a *Activity) error {
+	// Generated rows must never mix with a hotline's real ones.
+	var existing int64
+	if err := db.Driver().Reader().QueryRow(ctx, `SELECT (SELECT count(*) FROM reports) + (SELECT count(*) FROM media)`).
+		Scan(&existing); err != nil {
+		return fmt.Errorf("statsgen: %w", err)
+	}
+	if existing > 0 {
+		return fmt.Errorf("statsgen: the store already holds reports or media; generated activity goes into an empty store only")
+	}
 	analyst := &vigil.User{Name: "statsgen-analyst", Role: vigil.RoleAnalyst, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c3RhdHNnZW4$c3RhdHNnZW4"}
 	if err := db.CreateUser(ctx, analyst); err != nil {
 		return fmt.Errorf("statsgen: analyst: %w", err)
