@@ -91,6 +91,7 @@ func newLookupFixture(t *testing.T, db *store.DB, observe func(string, bool)) *l
 	t.Cleanup(func() { m.Close() })
 	f.env = newEnv(t, db, func(c *web.Config) {
 		c.Lookup = web.LookupConfig{Matcher: m, Hashing: hashing.Options{MaxBytes: 1 << 20, MaxPixels: 4_000_000}, Observe: observe}
+		c.Statistics = web.StatisticsConfig{Service: db}
 	})
 	f.key = f.apiKeyWith("platform", []vigil.APIScope{vigil.ScopeLookup}, 0, 0)
 	return f

@@ -181,6 +181,9 @@ func TestOpenAPIResponses(t *testing.T) {
 	check("GET", "/api/v1/reports/"+code, f.apiKey("someone-else"), "", nil, 404)
 	check("GET", "/api/v1/stats", reporter, "", nil, 200)
 	check("GET", "/api/v1/stats", f.key, "", nil, 403)
+	check("GET", "/api/v1/stats?from=2026-01-01&to=2026-12-31", reporter, "", nil, 200)
+	check("GET", "/api/v1/stats?from=2026-02-30", reporter, "", nil, 400)
+	check("GET", "/api/v1/stats/providers?from=2026-01-01&to=2026-12-31", reporter, "", nil, 200)
 
 	md5Hex := hex.EncodeToString(f.hashes.MD5[:])
 	check("GET", "/api/v1/lookup?pdq="+f.hashes.PDQ.String(), f.key, "", nil, 200)
