@@ -40,7 +40,7 @@ func commands() []command {
 		{"hold", "set|lift|list", "legal holds: cases the purge must keep", runHold},
 		{"evidence", "export|verify|key", "signed evidence packages of a case for the police", runEvidence},
 		{"report", "annual --year YYYY", "the annual report as PDF, HTML or CSV", runReport},
-		{"bench", "intake|hash|match|crawl|lookup|stats", "measurements", runBench},
+		{"bench", "intake|hash|match|crawl|lookup|video|stats", "measurements", runBench},
 		{"version", "", "print the version", runVersion},
 	}
 }
