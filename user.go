@@ -3,11 +3,16 @@ package vigil
 import (
 	"context"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
-// Role is what a staff member may do. Roles that see media need two-factor
-// authentication (the workbench issue).
+// Role is what a staff member may do: one role ("analyst") or several,
+// comma-separated in the order of Roles ("admin,analyst"), since in a small
+// hotline one person is often admin and analyst. Roles that see media need
+// two-factor authentication (the workbench issue). Four eyes still needs
+// two different people: it compares accounts, not roles.
 type Role string
 
 // NeedsTOTP reports whether the role must sign in with a second factor.
@@ -15,7 +20,38 @@ type Role string
 // reset anyone's password and second factor, so their account is a way to
 // every other one. Auditors read the log only and may enrol if they wish;
 // once enrolled, their code is asked for like anyone's.
-func (r Role) NeedsTOTP() bool { return r != RoleAuditor }
+func (r Role) NeedsTOTP() bool {
+	for _, x := range r.List() {
+		if x != RoleAuditor {
+			return true
+		}
+	}
+	return false
+}
+
+// List returns the roles held.
+func (r Role) List() []Role {
+	var out []Role
+	for _, x := range strings.Split(string(r), ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, Role(x))
+		}
+	}
+	return out
+}
+
+// Has reports whether role x is among those held.
+func (r Role) Has(x Role) bool { return slices.Contains(r.List(), x) }
+
+// HasAny reports whether any of roles is held.
+func (r Role) HasAny(roles ...Role) bool {
+	for _, x := range roles {
+		if r.Has(x) {
+			return true
+		}
+	}
+	return false
+}
 
 const (
 	RoleAdmin      Role = "admin"
@@ -27,14 +63,24 @@ const (
 // Roles lists every role.
 var Roles = []Role{RoleAdmin, RoleSupervisor, RoleAnalyst, RoleAuditor}
 
-// ParseRole accepts a role name.
+// ParseRole accepts a role name, or several comma-separated, and returns
+// them in their canonical order ("analyst,admin" is "admin,analyst").
 func ParseRole(s string) (Role, error) {
+	held := map[Role]bool{}
+	for _, name := range strings.Split(s, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !slices.Contains(Roles, Role(name)) {
+			return "", Errorf(EINVALID, "unknown role %q (want admin, supervisor, analyst or auditor, or several comma-separated)", name)
+		}
+		held[Role(name)] = true
+	}
+	var out []string
 	for _, r := range Roles {
-		if string(r) == s {
-			return r, nil
+		if held[r] {
+			out = append(out, string(r))
 		}
 	}
-	return "", Errorf(EINVALID, "unknown role %q (want admin, supervisor, analyst or auditor)", s)
+	return Role(strings.Join(out, ",")), nil
 }
 
 // User is a staff account.

@@ -23,7 +23,8 @@ const userUsage = `Usage: vigil user add --role ROLE NAME   (password read from 
        vigil user passwd NAME                (new password as for add; also lifts a lockout)
        vigil user reset-totp NAME            (the user enrols a second factor again at the next sign-in)
        vigil user set-role ROLE NAME
-Roles: admin, supervisor, analyst, auditor. Every change ends the user's sessions
+Roles: admin, supervisor, analyst, auditor, or several comma-separated
+(--role admin,analyst): four eyes still needs two different people. Every change ends the user's sessions
 and is written to the audit log.`
 
 // runUser manages staff accounts.

@@ -57,7 +57,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	role, err := vigil.ParseRole(r.PostFormValue("role"))
+	role, err := vigil.ParseRole(formRoles(r))
 	if err == nil {
 		err = vigil.ValidatePassword(r.PostFormValue("password"))
 	}
@@ -105,7 +105,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, up vigil.Use
 		return
 	}
 	me := userFrom(r.Context())
-	if id == me.ID && (up.Disabled != nil || (up.Role != nil && *up.Role != vigil.RoleAdmin)) {
+	if id == me.ID && (up.Disabled != nil || (up.Role != nil && !up.Role.Has(vigil.RoleAdmin))) {
 		s.renderUsers(w, r, http.StatusBadRequest, "You cannot disable or demote your own account; ask another administrator.", "")
 		return
 	}
@@ -148,7 +148,7 @@ func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
 	if !s.userForm(w, r) {
 		return
 	}
-	role, err := vigil.ParseRole(r.PostFormValue("role"))
+	role, err := vigil.ParseRole(formRoles(r))
 	if err != nil {
 		s.renderUsers(w, r, http.StatusBadRequest, vigil.ErrorMessage(err), "")
 		return
@@ -172,4 +172,11 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.updateUser(w, r, vigil.UserUpdate{PasswordHash: &hash}, "user.password", "password", nil)
+}
+
+// formRoles joins the roles chosen in a multiple select: an account may
+// hold several.
+func formRoles(r *http.Request) string {
+	_ = r.PostFormValue("role") // parses the form
+	return strings.Join(r.PostForm["role"], ",")
 }

@@ -11,7 +11,7 @@ import (
 // mayConfirm says whether u is a second pair of eyes: a supervisor, or an
 // analyst where the deployment lets analysts confirm each other.
 func (s *Server) mayConfirm(u *vigil.User) bool {
-	return u.Role == vigil.RoleSupervisor || u.Role == vigil.RoleAnalyst && s.cfg.Workbench.SecondAnalyst
+	return u.Role.Has(vigil.RoleSupervisor) || u.Role.Has(vigil.RoleAnalyst) && s.cfg.Workbench.SecondAnalyst
 }
 
 type confirmData struct {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/auth"
@@ -71,8 +70,8 @@ func (s *Server) gate(next http.HandlerFunc, beforeTOTP bool, roles ...vigil.Rol
 				return
 			}
 			http.Error(w, refusedTOTP, http.StatusForbidden)
-		case len(roles) > 0 && !slices.Contains(roles, u.Role):
-			http.Error(w, refusedRole, http.StatusForbidden)
+		case len(roles) > 0 && !u.Role.HasAny(roles...):
+			s.forbidden(w, r.WithContext(context.WithValue(r.Context(), userCtxKey{}, u)), roles)
 		default:
 			ctx := context.WithValue(r.Context(), userCtxKey{}, u)
 			ctx = context.WithValue(ctx, sessionCtxKey{}, sess)
@@ -121,11 +120,52 @@ func sessionFrom(ctx context.Context) *vigil.Session {
 type staffPage struct {
 	page
 	User *vigil.User
+	// Nav holds the staff pages this user may open, from the route
+	// registry, so that no link leads to a refusal.
+	Nav []navLink
+}
+
+type navLink struct{ Path, Label, ID string }
+
+// staffNav is the staff menu, in order; each entry shows only to those
+// whom its GET route admits.
+var staffNav = []navLink{
+	{"/staff/", "Overview", ""}, {"/staff/queue", "Queue", ""}, {"/staff/jobs", "Jobs", ""}, {"/staff/takedowns", "Takedowns", ""},
+	{"/staff/victims", "Victims", ""}, {"/staff/statistics", "Statistics", "nav-statistics"}, {"/staff/users", "Users", ""},
+	{"/staff/audit", "Audit log", ""}, {"/staff/enrol", "Two-factor", ""},
+}
+
+// mayGet reports whether u passes the gate of the GET route at path.
+func (s *Server) mayGet(u *vigil.User, path string) bool {
+	for _, rt := range s.staffRoutes {
+		if rt.Pattern == "GET "+path || rt.Pattern == "GET "+path+"{$}" {
+			return len(rt.Roles) == 0 || u.Role.HasAny(rt.Roles...)
+		}
+	}
+	return false
+}
+
+type forbiddenData struct {
+	Roles []vigil.Role
+}
+
+// forbidden answers a signed-in user whose roles may not use a page with
+// the staff layout, saying which roles may and who can grant them.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, roles []vigil.Role) {
+	s.render(w, r, http.StatusForbidden, "staff_forbidden", s.newStaffPage(w, r, forbiddenData{Roles: roles}))
 }
 
 func (s *Server) newStaffPage(w http.ResponseWriter, r *http.Request, data any) *staffPage {
-	return &staffPage{
+	p := &staffPage{
 		page: page{Lang: vigil.LangEN, T: s.catalog.texts[vigil.LangEN], CSRF: s.csrfToken(w, r), Data: data},
 		User: userFrom(r.Context()),
 	}
+	if p.User != nil {
+		for _, l := range staffNav {
+			if s.mayGet(p.User, l.Path) {
+				p.Nav = append(p.Nav, l)
+			}
+		}
+	}
+	return p
 }
