@@ -72,6 +72,11 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	// recipients' mail boxes — is simulated too, with days compressed into
 	// seconds.
 	wc.resolver, wc.allow, wc.MaxDepth = sim.Resolver, sim.AllowAddrs(), 2
+	videoURL, stopVideo, err := demoVideoSite(ctx, db, sim, wc)
+	if err != nil {
+		return fmt.Errorf("demo video: %w", err)
+	}
+	defer stopVideo()
 	world, err := simworld.Start(filepath.Join(cfg.DataDir, "world"), sim, simworld.Options{RenoticeInterval: 3 * time.Second, EscalateAfter: 3})
 	if err != nil {
 		return err
@@ -119,6 +124,9 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		{"fr", sim.URL(simnet.Mirror, "/"), "a mirror with re-encoded and resized copies of known pictures"},
 		{"de", sim.URL(simnet.Tricks, "/redirect/metadata"), "a page that redirects to a cloud metadata address"},
 	}
+	if videoURL != "" {
+		reports = append(reports, struct{ lang, url, what string }{"en", videoURL, "a page with a known video, re-encoded and resized"})
+	}
 	fmt.Fprintf(out, "\nFiling %d reports through the public form at %s/ …\n", len(reports), base)
 	var codes []string
 	for _, r := range reports {
@@ -149,7 +157,7 @@ Where to look:
   messages sent            %[3]d in the demo's mail catcher at %[4]s
 `, base, cfg.DataDir, len(world.Mail.Messages()), world.Mail.Addr, selfCommand())
 	if *check {
-		if !sum.ok() || !removed {
+		if !sum.ok() || !removed || videoURL != "" && !sum.videoKnown() {
 			return &exitError{code: 1, err: errors.New("demo check failed: see the summary")}
 		}
 		fmt.Fprintln(out, "\ndemo check passed")
@@ -243,6 +251,7 @@ type demoURL struct {
 	known   []*vigil.Media
 	unknown []*vigil.Media
 	pdq     []vigil.Match // matches at a distance > 0: recognised by PDQ only
+	videos  []vigil.Match // videos recognised by vPDQ
 }
 
 type demoSummary []demoURL
@@ -256,6 +265,16 @@ func (s demoSummary) ok() bool {
 		}
 	}
 	return known > 0 && unknown > 0 && pdq > 0 && failed == 1
+}
+
+// videoKnown reports whether the demo's video was recognised by vPDQ.
+func (s demoSummary) videoKnown() bool {
+	for _, u := range s {
+		if len(u.videos) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // waitDemo waits for every reported URL's crawl to end and gathers what
@@ -303,6 +322,10 @@ func waitDemo(ctx context.Context, db *store.DB, codes []string) (demoSummary, e
 					return nil, err
 				}
 				for _, x := range matches {
+					if x.Signal == vigil.SignalVPDQ {
+						sum[i].videos = append(sum[i].videos, x)
+						break
+					}
 					if x.Signal == vigil.SignalPDQ && x.Distance > 0 {
 						sum[i].pdq = append(sum[i].pdq, x)
 						break
@@ -328,6 +351,9 @@ func printDemoSummary(w io.Writer, sum demoSummary) {
 		for _, m := range u.pdq {
 			fmt.Fprintf(w, "    recognised by PDQ at distance %d (%s, %s): a re-encoded or resized copy\n",
 				m.Distance, m.BankName, m.Classification)
+		}
+		for _, m := range u.videos {
+			fmt.Fprintf(w, "    video recognised by vPDQ (%s, %s): a re-encoded copy of a known video\n", m.BankName, m.Classification)
 		}
 	}
 }
