@@ -105,6 +105,9 @@ type MediaService interface {
 	ListFetches(ctx context.Context, reportedURLID int64) ([]*Fetch, error)
 	MediaMatches(ctx context.Context, mediaID int64) ([]Match, error)
 	MediaCounts(ctx context.Context) (MediaCounts, error)
+	// MediaVideo returns a video's vPDQ hash and length, or why it has
+	// none; not found for other media.
+	MediaVideo(ctx context.Context, mediaID int64) (*MediaVideo, error)
 }
 
 // MediaCounts are the pipeline's figures.

@@ -121,3 +121,50 @@ func (m *Matcher) matchVideo(ctx context.Context, q vigil.MatchQuery, tbl *bankT
 	}
 	return out, false, nil
 }
+
+// VideoFrameHits returns the indices of the frames of a video (of usable
+// quality) that have a frame of some known video of an enabled block bank
+// within VideoFrameDistance, whatever the banks' P_q and P_c: the
+// workbench marks them on a near-known video's strip.
+func (m *Matcher) VideoFrameHits(ctx context.Context, frames []vigil.VideoFrame) ([]int, error) {
+	tbl := m.banks.Load()
+	var hits []int
+	var ids []int64
+	hitEntries := map[int][]int64{}
+	for i, f := range frames {
+		if f.Quality < vigil.VideoMinQuality {
+			continue
+		}
+		h, err := pdq.ParseHex(f.PDQ)
+		if err != nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "video frame %d: pdq value must be 64 hex digits", f.Frame)
+		}
+		for _, hit := range m.frames.Search(h, vigil.VideoFrameDistance) {
+			hitEntries[i] = append(hitEntries[i], hit.ID>>frameBits)
+			ids = append(ids, hit.ID>>frameBits)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	slices.Sort(ids)
+	entries, err := m.store.FindBankEntries(ctx, slices.Compact(ids))
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	live := map[int64]bool{}
+	for _, e := range entries {
+		if b := tbl.byID[e.BankID]; b != nil && b.Enabled && b.Kind == vigil.BankBlock {
+			live[e.ID] = true
+		}
+	}
+	for i := range frames {
+		for _, id := range hitEntries[i] {
+			if live[id] {
+				hits = append(hits, i)
+				break
+			}
+		}
+	}
+	return hits, nil
+}

@@ -23,6 +23,9 @@ type SeedItem struct {
 	// Matches are the bank entries the matcher found for it (none: it
 	// goes to the queue).
 	Matches []vigil.Match
+	// Video and Duration are a video's vPDQ frames and length.
+	Video    []vigil.VideoFrame
+	Duration float64
 }
 
 // SeedCase reports url and runs its crawl through the store as the
@@ -61,7 +64,11 @@ func SeedCase(t *testing.T, db *store.DB, url string, items []SeedItem) (int64, 
 			t.Fatal(err)
 		}
 		ht := findTask(t, db, urlID, vigil.TaskHash, fmt.Sprintf("media:%d", m.ID))
-		if err := db.FinishHash(ctx, ht, &vigil.MediaHashes{PDQ: it.PDQ, Quality: it.Quality, Width: 64, Height: 48, Format: "jpeg"}); err != nil {
+		h := &vigil.MediaHashes{PDQ: it.PDQ, Quality: it.Quality, Width: 64, Height: 48, Format: "jpeg"}
+		if it.Class == "video" {
+			h = &vigil.MediaHashes{Format: "video", Video: it.Video, Duration: it.Duration}
+		}
+		if err := db.FinishHash(ctx, ht, h); err != nil {
 			t.Fatal(err)
 		}
 		xt := findTask(t, db, urlID, vigil.TaskMatch, fmt.Sprintf("media:%d", m.ID))

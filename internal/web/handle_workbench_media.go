@@ -8,7 +8,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"net/http"
-	"os/exec"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
@@ -99,9 +98,15 @@ func (s *Server) handleMediaPreview(w http.ResponseWriter, r *http.Request) {
 	}
 	var img image.Image
 	tiles := 1
+	var marks []bool
 	if m.Class == "video" {
-		img, err = s.frameStrip(r.Context(), data)
+		var times []float64
+		var span float64
+		img, times, span, err = s.frameStrip(r.Context(), data)
 		tiles = stripFrames
+		if err == nil {
+			marks = s.markedTiles(r.Context(), m, times, span)
+		}
 	} else {
 		img, _, err = hashing.DecodeImage(data, hashing.Options{})
 	}
@@ -109,8 +114,10 @@ func (s *Server) handleMediaPreview(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no preview can be made of this item", http.StatusUnprocessableEntity)
 		return
 	}
+	preview := blurred(img, prefs.Blur, tiles)
+	markTiles(preview, marks)
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, blurred(img, prefs.Blur, tiles), &jpeg.Options{Quality: 75}); err != nil {
+	if err := jpeg.Encode(&buf, preview, &jpeg.Options{Quality: 75}); err != nil {
 		s.workbenchError(w, "preview", err)
 		return
 	}
@@ -142,7 +149,10 @@ func (s *Server) handleMediaOriginal(w http.ResponseWriter, r *http.Request) {
 	}
 	cost := s.cfg.Workbench.RevealCost
 	if m.Class == "video" {
-		cost = max(cost, s.cfg.Workbench.VideoRevealCost)
+		// A revealed video counts for its length: the analyst sees all
+		// of it, or may.
+		seconds := time.Duration(s.videoSeconds(r.Context(), m) * float64(time.Second))
+		cost = max(cost, s.cfg.Workbench.VideoRevealCost, seconds)
 	}
 	if err := s.chargeExposure(r, cost); err != nil {
 		s.workbenchError(w, "exposure", err)
@@ -193,25 +203,4 @@ func blurred(img image.Image, strength, tiles int) image.Image {
 	out := image.NewGray(image.Rect(0, 0, ow, oh))
 	xdraw.BiLinear.Scale(out, out.Bounds(), small, small.Bounds(), xdraw.Src, nil)
 	return out
-}
-
-// frameStrip asks ffmpeg for six frames of a video side by side. The video
-// goes in through a pipe, so the decrypted bytes never touch the disk; a
-// container that needs seeking then yields no frames, and the page says so.
-func (s *Server) frameStrip(ctx context.Context, data []byte) (image.Image, error) {
-	ctx, cancel := context.WithTimeout(ctx, ffmpegTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.cfg.Workbench.FFmpeg, "-nostdin", "-v", "error", "-i", "pipe:0",
-		"-an", "-vf", `select=not(mod(n\,25)),scale=160:-2,tile=6x1`, "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "pipe:1")
-	cmd.Stdin = bytes.NewReader(data)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("ffmpeg: %w", err)
-	}
-	img, err := png.Decode(&out)
-	if err != nil {
-		return nil, fmt.Errorf("ffmpeg output: %w", err)
-	}
-	return img, nil
 }

@@ -43,8 +43,8 @@ type WorkbenchConfig struct {
 	// RevealCost is what a reveal counts against the budget at least,
 	// heartbeat or none (default 10 s): the server counts what it sends,
 	// so a page that sends no heartbeat still meets the budget.
-	// VideoRevealCost is the same for a video (default 1 minute), whose
-	// length the store does not hold yet.
+	// VideoRevealCost is the same for a video (default 1 minute); a
+	// revealed video counts for its length when that is longer.
 	RevealCost      time.Duration
 	VideoRevealCost time.Duration
 	// Location decides when a day starts (default time.Local).
