@@ -71,8 +71,10 @@ func (p *Pipeline) Register(w *river.Workers) {
 
 // Queues returns the pipeline's queues. Jobs spend much of their time on
 // the database and the network, so each queue keeps more jobs in flight
-// than there are cores; the CPU-heavy part of hashing is bounded
-// separately (Pipeline.Hashers).
+// than there are cores; the CPU-heavy part of hashing, which image fetch
+// jobs do themselves, is bounded separately (Pipeline.Hashers), so that
+// while some fetch jobs wait on the network or the store, others keep
+// every core hashing.
 func Queues(fetchers, hashers int) map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
 		jobargs.QueueCrawl: {MaxWorkers: 4},
