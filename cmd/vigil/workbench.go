@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-hotline/vigil/internal/evidence"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
@@ -39,6 +40,14 @@ func workbenchConfig(env *Env, cfg *config, workers *workerConfig, db *store.DB)
 	// frames are available.
 	if p, err := exec.LookPath("ffmpeg"); err == nil {
 		wc.FFmpeg = p
+	}
+	// Legal holds and evidence packages for the police, signed with the key
+	// derived from the audit key (none without one: no packages).
+	wc.Holds, wc.Evidence, wc.Hotline = db, db, env.Getenv("VIGIL_HOTLINE_NAME")
+	if key, err := loadAuditKey(cfg); err != nil {
+		return wc, err
+	} else if key != nil {
+		wc.EvidenceKey = evidence.SigningKey(key)
 	}
 	return wc, nil
 }

@@ -35,6 +35,11 @@ type caseData struct {
 	// Takedown, when the case is on the takedown path, with its messages.
 	Takedown *vigil.Takedown
 	Messages []*vigil.Outbound
+	// Hold is the case's legal hold, if any; Supervisor offers the hold
+	// and evidence actions, Evidence says packages can be made.
+	Hold       *vigil.LegalHold
+	Supervisor bool
+	Evidence   bool
 }
 
 // handleCase shows one case (a reported URL): its reports, the crawl's
@@ -59,6 +64,14 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := caseData{URL: u, Frames: c.FFmpeg != "", Ref: vigil.CaseReference(s.cfg.Takedown.CaseRefPrefix, u.ID, u.FirstReportedAt)}
+	d.Supervisor = userFrom(ctx).Role == vigil.RoleSupervisor
+	d.Evidence = c.Evidence != nil && c.EvidenceKey != nil
+	if c.Holds != nil {
+		if d.Hold, err = c.Holds.FindLegalHold(ctx, id); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
+			s.workbenchError(w, "case hold", err)
+			return
+		}
+	}
 	if td := s.cfg.Takedown.Takedowns; td != nil {
 		t, err := td.FindTakedownByURL(ctx, id)
 		switch {

@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/evidence"
 )
 
 // Blobs reads decrypted media, in memory only (internal/blob.Vault).
@@ -52,6 +54,15 @@ type WorkbenchConfig struct {
 	// FFmpeg is the path of ffmpeg, for video frame strips; empty shows a
 	// placeholder instead.
 	FFmpeg string
+	// Holds keeps legal holds; nil answers the hold actions with 503.
+	Holds CaseHolds
+	// Evidence, EvidenceKey (nil: no packages) and Hotline make the
+	// evidence packages for the police; EvidenceDir is where a package is
+	// built before it is sent (default the system's temporary folder).
+	Evidence    evidence.Source
+	EvidenceKey ed25519.PrivateKey
+	EvidenceDir string
+	Hotline     string
 }
 
 func (c *WorkbenchConfig) defaults() {
@@ -110,6 +121,9 @@ func (s *Server) workbenchRoutes(mux *http.ServeMux) {
 	route("GET /staff/preferences", s.handlePrefs, an, sup)
 	route("POST /staff/preferences", s.handlePrefsSave, an, sup)
 	route("GET /staff/cases/{id}", s.handleCase, an, sup)
+	route("POST /staff/cases/{id}/hold", s.handleCaseHold, sup)
+	route("POST /staff/cases/{id}/hold/lift", s.handleCaseHoldLift, sup)
+	route("POST /staff/cases/{id}/evidence", s.handleCaseEvidence, sup)
 }
 
 // workbenchReady answers 503 when the workbench has no store configured
