@@ -77,8 +77,15 @@ func startAuditCheckpoints(ctx context.Context, env *Env, c *config, db *store.D
 		return func() {}, nil
 	}
 	signer, logs, err := auditSeal(env, c)
-	if err != nil || signer == nil {
-		return func() {}, err
+	if err != nil {
+		return nil, err
+	}
+	if signer == nil {
+		// A process without the deployment's audit key cannot append to a
+		// keyed log, so say so now rather than at the first entry.
+		env.Logger.Warn("no audit key: the audit log is neither keyed nor checkpointed by this process",
+			"key_file", c.auditKeyFile())
+		return func() {}, nil
 	}
 	cp := &auditseal.Checkpointer{Head: db, Signer: signer, Logs: logs, Now: db.Now, Logger: env.Logger}
 	ctx, cancel := context.WithCancel(ctx)
