@@ -18,13 +18,8 @@ import (
 // package is built in a temporary file (it holds media only encrypted),
 // since the record needs its hash before the first byte goes out.
 func (s *Server) handleCaseEvidence(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
+	id, ok := s.caseForm(w, r)
 	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
 	c := &s.cfg.Workbench

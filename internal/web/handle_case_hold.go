@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/vigil-hotline/vigil"
 )
@@ -15,45 +16,28 @@ type CaseHolds interface {
 	FindLegalHold(ctx context.Context, caseID int64) (*vigil.LegalHold, error)
 }
 
-// handleCaseHold puts a case on legal hold, so that the purge keeps it
-// and everything of it; a supervisor's decision, on the record.
-func (s *Server) handleCaseHold(w http.ResponseWriter, r *http.Request) {
+// caseForm reads a case action's case ID and its small form, checking
+// the CSRF token; it answers the request itself and returns false when
+// either is bad.
+func (s *Server) caseForm(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, ok := pathID(r, "id")
 	if !ok {
 		http.NotFound(w, r)
-		return
+		return 0, false
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
 		http.Error(w, "bad form", http.StatusBadRequest)
-		return
+		return 0, false
 	}
-	holds := s.cfg.Workbench.Holds
-	if holds == nil {
-		http.Error(w, "legal holds are not configured", http.StatusServiceUnavailable)
-		return
-	}
-	u := userFrom(r.Context())
-	h := &vigil.LegalHold{CaseID: id, Reason: r.PostFormValue("reason"), SetBy: u.ID, SetByName: u.Name}
-	if err := holds.SetLegalHold(r.Context(), h); err != nil {
-		s.workbenchError(w, "legal hold", err)
-		return
-	}
-	if err := s.audit(r, "case.hold", fmt.Sprintf("case:%d", id), map[string]any{"reason": h.Reason}); err != nil {
-		http.Error(w, "the hold is set but could not be put on the record", http.StatusServiceUnavailable)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d", id), http.StatusSeeOther)
+	return id, true
 }
 
-// handleCaseHoldLift lifts a case's legal hold.
-func (s *Server) handleCaseHoldLift(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(r, "id")
+// handleCaseHold puts a case on legal hold (POST …/hold), so that the
+// purge keeps it and everything of it, or lifts the hold (POST
+// …/hold/lift); a supervisor's decision, on the record.
+func (s *Server) handleCaseHold(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.caseForm(w, r)
 	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
 		return
 	}
 	holds := s.cfg.Workbench.Holds
@@ -61,12 +45,22 @@ func (s *Server) handleCaseHoldLift(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "legal holds are not configured", http.StatusServiceUnavailable)
 		return
 	}
-	if err := holds.LiftLegalHold(r.Context(), id); err != nil {
+	action, detail := "case.hold_lift", map[string]any(nil)
+	var err error
+	if strings.HasSuffix(r.URL.Path, "/lift") {
+		err = holds.LiftLegalHold(r.Context(), id)
+	} else {
+		u := userFrom(r.Context())
+		h := &vigil.LegalHold{CaseID: id, Reason: r.PostFormValue("reason"), SetBy: u.ID, SetByName: u.Name}
+		err = holds.SetLegalHold(r.Context(), h)
+		action, detail = "case.hold", map[string]any{"reason": h.Reason}
+	}
+	if err != nil {
 		s.workbenchError(w, "legal hold", err)
 		return
 	}
-	if err := s.audit(r, "case.hold_lift", fmt.Sprintf("case:%d", id), nil); err != nil {
-		http.Error(w, "the hold is lifted but could not be put on the record", http.StatusServiceUnavailable)
+	if err := s.audit(r, action, fmt.Sprintf("case:%d", id), detail); err != nil {
+		http.Error(w, "the change is made but could not be put on the record", http.StatusServiceUnavailable)
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d", id), http.StatusSeeOther)

@@ -122,7 +122,7 @@ func (s *Server) workbenchRoutes(mux *http.ServeMux) {
 	route("POST /staff/preferences", s.handlePrefsSave, an, sup)
 	route("GET /staff/cases/{id}", s.handleCase, an, sup)
 	route("POST /staff/cases/{id}/hold", s.handleCaseHold, sup)
-	route("POST /staff/cases/{id}/hold/lift", s.handleCaseHoldLift, sup)
+	route("POST /staff/cases/{id}/hold/lift", s.handleCaseHold, sup)
 	route("POST /staff/cases/{id}/evidence", s.handleCaseEvidence, sup)
 }
 
