@@ -29,6 +29,9 @@ type config struct {
 	// TrustedProxies lists the reverse proxies believed about the client
 	// address (serve only).
 	TrustedProxies string
+	// SecretsKeyFile holds the key that seals TOTP secrets and contact
+	// addresses (default DataDir/keys/secrets.key) [VIGIL_SECRETS_KEY_FILE].
+	SecretsKeyFile string
 	// create lets openStore make the data folder and the database: only
 	// serve, migrate and demo do; every other command needs them to exist,
 	// so that a forgotten --data fails instead of answering from an empty
@@ -48,6 +51,7 @@ func storeFlags(fs *flag.FlagSet, env *Env) *config {
 		"postgres://… to use PostgreSQL; empty for SQLite in the data folder [VIGIL_DATABASE_URL]")
 	fs.StringVar(&c.AuditKeyFile, "audit-key-file", env.Getenv("VIGIL_AUDIT_KEY_FILE"),
 		"key of the audit chain, kept apart from the database; every process of a deployment needs the same (default DATA/keys/audit.key) [VIGIL_AUDIT_KEY_FILE]")
+	c.SecretsKeyFile = env.Getenv("VIGIL_SECRETS_KEY_FILE")
 	return c
 }
 
@@ -96,7 +100,7 @@ func openDatabase(ctx context.Context, c *config, logger *slog.Logger) (*store.D
 		if err := drv.Migrate(ctx); err != nil {
 			return nil, errors.Join(err, drv.Close())
 		}
-		return store.New(drv), nil
+		return sealStore(ctx, c, store.New(drv), logger)
 	}
 	if c.DatabaseURL != "" {
 		return nil, fmt.Errorf("VIGIL_DATABASE_URL must start with postgres:// (or be empty for SQLite)")
@@ -116,7 +120,10 @@ func openDatabase(ctx context.Context, c *config, logger *slog.Logger) (*store.D
 	if err := drv.Migrate(ctx); err != nil {
 		return nil, errors.Join(err, drv.Close())
 	}
-	return store.New(drv), nil
+	if err := protectDatabaseFiles(path); err != nil {
+		return nil, errors.Join(err, drv.Close())
+	}
+	return sealStore(ctx, c, store.New(drv), logger)
 }
 
 // requireDataFolder fails, naming what is missing, unless the data folder

@@ -96,6 +96,7 @@ func exitStatus(env *Env, err error) int {
 // a line in commands(). The command's name is the first argument that names
 // one, so that flags may come first too (`vigil --data DIR user list`).
 func run(ctx context.Context, env *Env, args []string) error {
+	restrictUmask()
 	if env.Logger == nil {
 		env.Logger = newLogger(env.Stderr, env.Getenv("VIGIL_LOG_LEVEL"), env.Getenv("VIGIL_LOG_FORMAT"))
 	}

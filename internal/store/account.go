@@ -22,7 +22,7 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, up vigil.UserUpdate) (*v
 	var u *vigil.User
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
 		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		u, err = db.scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 		if err != nil {
 			return notFound(err, "no user %d", id)
 		}
@@ -45,10 +45,18 @@ func (db *DB) UpdateUser(ctx context.Context, id int64, up vigil.UserUpdate) (*v
 		if !u.LockedUntil.IsZero() {
 			locked = &u.LockedUntil
 		}
+		secret, err := db.sealValue("totp_secret", u.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		pending, err := db.sealValue("totp_pending", u.TOTPPending)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE users SET role = $2, disabled = $3, password_hash = $4,
 			totp_secret = $5, totp_pending = $6, totp_last_step = $7, failed_logins = $8, locked_until = $9
 			WHERE id = $1`, id, string(u.Role), u.Disabled, u.PasswordHash,
-			u.TOTPSecret, u.TOTPPending, u.TOTPLastStep, u.FailedLogins, locked); err != nil {
+			secret, pending, u.TOTPLastStep, u.FailedLogins, locked); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, id)
@@ -71,18 +79,46 @@ func (db *DB) execOne(ctx context.Context, what string, notFoundErr error, query
 	}), what)
 }
 
-// SetTOTPPending stores the secret being enrolled.
+// SetTOTPPending stores the secret being enrolled, sealed.
 func (db *DB) SetTOTPPending(ctx context.Context, id int64, secret string) error {
+	sealed, err := db.sealValue("totp_pending", secret)
+	if err != nil {
+		return err
+	}
 	return db.execOne(ctx, "set pending totp", vigil.Errorf(vigil.ENOTFOUND, "no user %d", id),
-		`UPDATE users SET totp_pending = $2 WHERE id = $1`, id, secret)
+		`UPDATE users SET totp_pending = $2 WHERE id = $1`, id, sealed)
 }
 
 // ConfirmTOTP turns the pending secret into the second factor, only if it
-// is still the one the user confirmed a code of.
+// is still the one the user confirmed a code of. Sealed values differ at
+// every sealing, so the comparison is made on the opened value, in the
+// transaction that moves it (on SQLite writes are serialised; on
+// PostgreSQL the row is locked).
 func (db *DB) ConfirmTOTP(ctx context.Context, id int64, secret string, step int64) error {
-	return db.execOne(ctx, "confirm totp", vigil.Errorf(vigil.ECONFLICT, "enrolment was restarted; scan the new code"),
-		`UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = $3
-		WHERE id = $1 AND totp_pending = $2 AND totp_pending <> ''`, id, secret, step)
+	conflict := vigil.Errorf(vigil.ECONFLICT, "enrolment was restarted; scan the new code")
+	return wrap(db.drv.WithTx(ctx, func(tx Tx) error {
+		q := `SELECT totp_pending FROM users WHERE id = $1`
+		if db.drv.Dialect() == "postgres" {
+			q += ` FOR UPDATE`
+		}
+		var stored string
+		if err := tx.QueryRow(ctx, q, id).Scan(&stored); err != nil {
+			return notFound(err, "no user %d", id)
+		}
+		pending, err := db.openValue("totp_pending", stored)
+		if err != nil {
+			return err
+		}
+		if pending == "" || pending != secret {
+			return conflict
+		}
+		n, err := tx.Exec(ctx, `UPDATE users SET totp_secret = totp_pending, totp_pending = '', totp_last_step = $3
+			WHERE id = $1 AND totp_pending = $2`, id, stored, step)
+		if err == nil && n == 0 {
+			return conflict
+		}
+		return err
+	}), "confirm totp")
 }
 
 // UseTOTPStep moves the replay guard forward; the condition makes two
@@ -119,7 +155,7 @@ func (db *DB) ReserveLoginAttempt(ctx context.Context, id int64, now time.Time, 
 				return err
 			}
 		}
-		u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+		u, err = db.scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 		return err
 	})
 	if err != nil {

@@ -58,7 +58,11 @@ func (db *DB) createReport(ctx context.Context, tx Tx, r *vigil.Report) error {
 	}
 	var contact *string
 	if r.Contact != "" {
-		contact = &r.Contact
+		sealed, err := db.sealValue("contact", r.Contact)
+		if err != nil {
+			return err
+		}
+		contact = &sealed
 	}
 	err := tx.QueryRow(ctx, `INSERT INTO reports
 		(tracking_code, received_at, language, source, api_key_id, description,
@@ -153,7 +157,9 @@ func (db *DB) FindReportByTrackingCode(ctx context.Context, code string) (*vigil
 		r.APIKeyID = *apiKey
 	}
 	if contact != nil {
-		r.Contact = *contact
+		if r.Contact, err = db.openValue("contact", *contact); err != nil {
+			return nil, wrap(err, "find report")
+		}
 	}
 	rows, err := q.Query(ctx, `SELECT u.id, u.url, u.host, u.first_reported_at, u.last_reported_at, u.report_count,
 		u.status, u.status_reason FROM report_urls ru JOIN reported_urls u ON u.id = ru.url_id

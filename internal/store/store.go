@@ -132,6 +132,8 @@ type DB struct {
 	// audit holds the secret key the audit chain is keyed with (see
 	// SetAuditKey); never stored in the database.
 	audit auditKeying
+	// seal encrypts secrets at rest (see seal.go).
+	seal *sealer
 }
 
 // New returns the services on drv.

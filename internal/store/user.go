@@ -16,10 +16,14 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User) error {
 	if u.CreatedAt.IsZero() {
 		u.CreatedAt = db.Now()
 	}
-	err := db.drv.WithTx(ctx, func(tx Tx) error {
+	secret, err := db.sealValue("totp_secret", u.TOTPSecret)
+	if err != nil {
+		return err
+	}
+	err = db.drv.WithTx(ctx, func(tx Tx) error {
 		return tx.QueryRow(ctx, `INSERT INTO users (name, role, password_hash, created_at, disabled, totp_secret)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			u.Name, string(u.Role), u.PasswordHash, u.CreatedAt, u.Disabled, u.TOTPSecret).Scan(&u.ID)
+			u.Name, string(u.Role), u.PasswordHash, u.CreatedAt, u.Disabled, secret).Scan(&u.ID)
 	})
 	if db.drv.IsUniqueViolation(err) {
 		return vigil.Errorf(vigil.ECONFLICT, "a user named %q exists already", u.Name)
@@ -30,7 +34,7 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User) error {
 const userColumns = `id, name, role, password_hash, created_at, disabled,
 	totp_secret, totp_pending, totp_last_step, failed_logins, locked_until`
 
-func scanUser(row Row) (*vigil.User, error) {
+func (db *DB) scanUser(row Row) (*vigil.User, error) {
 	u := &vigil.User{}
 	var role string
 	var locked *time.Time
@@ -40,12 +44,19 @@ func scanUser(row Row) (*vigil.User, error) {
 	if locked != nil {
 		u.LockedUntil = *locked
 	}
+	if err != nil {
+		return u, err
+	}
+	if u.TOTPSecret, err = db.openValue("totp_secret", u.TOTPSecret); err != nil {
+		return u, err
+	}
+	u.TOTPPending, err = db.openValue("totp_pending", u.TOTPPending)
 	return u, err
 }
 
 // FindUserByName returns a staff account by name.
 func (db *DB) FindUserByName(ctx context.Context, name string) (*vigil.User, error) {
-	u, err := scanUser(db.drv.Reader().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
+	u, err := db.scanUser(db.drv.Reader().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
 	if err != nil {
 		return nil, wrap(notFound(err, "no user named %q", name), "find user")
 	}
@@ -54,7 +65,7 @@ func (db *DB) FindUserByName(ctx context.Context, name string) (*vigil.User, err
 
 // FindUserByID returns a staff account by ID.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (*vigil.User, error) {
-	u, err := scanUser(db.drv.Reader().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := db.scanUser(db.drv.Reader().QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, wrap(notFound(err, "no user %d", id), "find user")
 	}
@@ -70,7 +81,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]*vigil.User, error) {
 	defer rows.Close()
 	var out []*vigil.User
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := db.scanUser(rows)
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}

@@ -63,7 +63,7 @@ func OpenSQLite(t testing.TB, path string) *store.DB {
 	if err := drv.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return store.New(drv)
+	return withSecretsKey(t, store.New(drv))
 }
 
 // OpenPostgres opens and migrates a PostgreSQL store at the given URL.
@@ -81,7 +81,7 @@ func OpenPostgres(t testing.TB, u string) *store.DB {
 	if err := drv.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return store.New(drv)
+	return withSecretsKey(t, store.New(drv))
 }
 
 // PostgresURL creates a fresh schema on the test server and returns a URL
@@ -119,4 +119,15 @@ func PostgresURL(t testing.TB) string {
 	q.Set("search_path", schema)
 	pu.RawQuery = q.Encode()
 	return pu.String()
+}
+
+// testSecretsKey seals the test stores' secrets, as vigil's key file does.
+var testSecretsKey = []byte("storetest secrets key, 32 bytes+")
+
+func withSecretsKey(t testing.TB, db *store.DB) *store.DB {
+	t.Helper()
+	if err := db.SetSecretsKey(testSecretsKey); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
