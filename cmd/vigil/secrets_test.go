@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/store"
 )
 
@@ -160,4 +161,18 @@ func TestSecretsSealedOnUpgrade(t *testing.T) {
 	if len(plain) > 0 || len(open) > 0 {
 		t.Errorf("after the upgrade: plain secrets in %v; readable by others: %v", plain, open)
 	}
+}
+
+// dataKey makes a store opened by a test seal and open secrets with the
+// data folder's key, as vigil's commands do.
+func dataKey(t *testing.T, db *store.DB, data string) *store.DB {
+	t.Helper()
+	key, err := blob.LoadOrCreateKey(filepath.Join(data, "keys", "secrets.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSecretsKey(key); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

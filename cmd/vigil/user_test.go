@@ -34,9 +34,9 @@ func cliEnv(t *testing.T, kind string) (vigilRun func(stdin string, args ...stri
 	}
 	open = func() *store.DB {
 		if kind == "postgres" {
-			return storetest.OpenPostgres(t, dbURL)
+			return dataKey(t, storetest.OpenPostgres(t, dbURL), data)
 		}
-		return storetest.OpenSQLite(t, filepath.Join(data, "vigil.db"))
+		return dataKey(t, storetest.OpenSQLite(t, filepath.Join(data, "vigil.db")), data)
 	}
 	return vigilRun, open
 }

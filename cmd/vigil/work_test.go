@@ -47,9 +47,9 @@ func alive(t *testing.T, cmd *exec.Cmd) {
 
 func openTestStore(t *testing.T, kind, data, dbURL string) *store.DB {
 	if kind == "postgres" {
-		return storetest.OpenPostgres(t, dbURL)
+		return dataKey(t, storetest.OpenPostgres(t, dbURL), data)
 	}
-	return storetest.OpenSQLite(t, filepath.Join(data, "vigil.db"))
+	return dataKey(t, storetest.OpenSQLite(t, filepath.Join(data, "vigil.db")), data)
 }
 
 type mediaTally struct{ media, hashedOnce, matchedOnce, more int }
