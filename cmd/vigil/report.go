@@ -32,10 +32,10 @@ Chromium (Debian: apt-get install chromium).
 // runReport writes the annual report as PDF (printed by headless
 // Chromium from the same page staff see), HTML, or one CSV per table.
 func runReport(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || args[0] != "annual" {
-		fmt.Fprint(env.Stderr, reportUsage)
-		return &exitError{code: 2, err: errors.New("report: which report? (annual)")}
-	}
+	return dispatch(ctx, env, "report", reportUsage, args, []subcommand{{"annual", runReportAnnual}})
+}
+
+func runReportAnnual(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "report annual", reportUsage)
 	cfg := storeFlags(fs, env)
 	year := fs.Int("year", time.Now().Year()-1, "the year")
@@ -43,7 +43,7 @@ func runReport(ctx context.Context, env *Env, args []string) error {
 	format := fs.String("format", "pdf", "pdf, html or csv")
 	out := fs.String("out", "", "file to write (a folder for csv)")
 	routing := fs.String("routing-config", env.Getenv("VIGIL_ROUTING_CONFIG"), "routing rules: time zone, home and partner countries [VIGIL_ROUTING_CONFIG]")
-	db, err := parseAndOpen(ctx, env, fs, cfg, args[1:])
+	db, err := parseAndOpen(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}
