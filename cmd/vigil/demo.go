@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -39,6 +40,7 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	cfg.create = true
 	fs.StringVar(&cfg.Addr, "addr", envOr(env, "VIGIL_ADDR", "127.0.0.1:8080"), "address to listen on [VIGIL_ADDR]")
 	check := fs.Bool("check", false, "exit after the summary, with status 1 unless known, unknown and PDQ-recognised pictures all showed up (for CI)")
+	logFile := fs.String("log-file", "", `where the logs go: default DATA/vigil.log, so that the story on standard output stays readable; "-" for standard error`)
 	wc := workerFlags(fs, env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,7 +53,19 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		cfg.DataDir = dir
 	}
 	out := env.Stdout
-	fmt.Fprintf(out, "Vigil demo: data in %s\n", cfg.DataDir)
+	if *logFile != "-" {
+		if *logFile == "" {
+			*logFile = filepath.Join(cfg.DataDir, "vigil.log")
+		}
+		closeLog, lerr := logToFile(ctx, env, *logFile)
+		if lerr != nil {
+			return lerr
+		}
+		defer func() { err = errors.Join(err, closeLog()) }()
+		fmt.Fprintf(out, "Vigil demo: data in %s, logs in %s\n", cfg.DataDir, *logFile)
+	} else {
+		fmt.Fprintf(out, "Vigil demo: data in %s\n", cfg.DataDir)
+	}
 
 	sim, err := simnet.Start(simnet.Options{Logger: env.Logger})
 	if err != nil {
@@ -423,4 +437,26 @@ func selfCommand() string {
 		}
 	}
 	return exe
+}
+
+// logToFile sends env's logs to a file, at the level they had (debug stays
+// debug) and in the configured format.
+func logToFile(ctx context.Context, env *Env, path string) (func() error, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("log file: %w", err)
+	}
+	level := "info"
+	if env.Logger.Enabled(ctx, slog.LevelDebug) {
+		level = "debug"
+	}
+	l, err := newLoggerChecked(f, level, env.Getenv("VIGIL_LOG_FORMAT"))
+	if err != nil {
+		l = newLogger(f, level, "")
+	}
+	env.Logger = l
+	return f.Close, nil
 }
