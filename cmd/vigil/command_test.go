@@ -135,6 +135,7 @@ func TestHelpEverywhere(t *testing.T) {
 		"audit":  {"verify", "list"},
 		"apikey": {"create", "list", "revoke"},
 		"bench":  {"intake", "hash", "match", "crawl"},
+		"report": {"annual"},
 	}
 	for _, c := range commands() {
 		for _, h := range []string{"-h", "--help"} {
