@@ -33,3 +33,32 @@ func (f LookupFilter) Apply(ms []Match) []Match {
 // Transformed reports whether a match was found through a rotation or a
 // flip of the image rather than the image as it is.
 func (m Match) Transformed() bool { return m.Variant != "" && m.Variant != "orig" }
+
+// Set sets the query's value for signal t.
+func (q *MatchQuery) Set(t SignalType, v string) {
+	switch t {
+	case SignalMD5:
+		q.MD5 = v
+	case SignalSHA1:
+		q.SHA1 = v
+	case SignalSHA256:
+		q.SHA256 = v
+	case SignalPDQ:
+		q.PDQ = v
+	}
+}
+
+// Value returns the query's value for signal t.
+func (q MatchQuery) Value(t SignalType) string {
+	switch t {
+	case SignalMD5:
+		return q.MD5
+	case SignalSHA1:
+		return q.SHA1
+	case SignalSHA256:
+		return q.SHA256
+	case SignalPDQ:
+		return q.PDQ
+	}
+	return ""
+}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"log/slog"
+	"net"
+	"net/http"
 )
 
 const benchUsage = `Usage: vigil bench intake|hash|match|crawl|lookup|video|stats [flags]
@@ -20,4 +23,20 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "bench", benchUsage, args, []subcommand{
 		{"intake", runBenchIntake}, {"hash", runBenchHash}, {"match", runBenchMatch}, {"crawl", runBenchCrawl},
 		{"lookup", runBenchLookup}, {"video", runBenchVideo}, {"stats", runBenchStats}})
+}
+
+// serveLoopback serves h on a free loopback port for a benchmark, and
+// returns its base URL and the function that stops it.
+func serveLoopback(ctx context.Context, h http.Handler) (base string, stop func() error, err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- serveHTTP(sctx, &Env{Logger: slog.New(slog.DiscardHandler)}, ln, h) }()
+	return "http://" + ln.Addr().String(), func() error {
+		cancel()
+		return <-served
+	}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -70,18 +69,12 @@ func runBenchIntake(ctx context.Context, env *Env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stopServer, err := serveLoopback(ctx, srv)
 	if err != nil {
 		return err
 	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- serveHTTP(sctx, &Env{Logger: quiet}, ln, srv) }()
-	defer func() {
-		stop()
-		err = errors.Join(err, <-served)
-	}()
-	endpoint := "http://" + ln.Addr().String() + "/api/v1/reports"
+	defer func() { err = errors.Join(err, stopServer()) }()
+	endpoint := base + "/api/v1/reports"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
 	run := time.Now().UnixNano()
 	send := func(i int) (time.Duration, error) {

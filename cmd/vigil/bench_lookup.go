@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -119,18 +118,12 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 		return err
 	}
 	defer srv.Close(context.WithoutCancel(ctx))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, stopServer, err := serveLoopback(ctx, srv)
 	if err != nil {
 		return err
 	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- serveHTTP(sctx, &Env{Logger: quiet}, ln, srv) }()
-	defer func() {
-		stop()
-		err = errors.Join(err, <-served)
-	}()
-	base := "http://" + ln.Addr().String() + "/api/v1/lookup"
+	defer func() { err = errors.Join(err, stopServer()) }()
+	base += "/api/v1/lookup"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: time.Minute}
 	var errs atomic.Int64
 	var matched atomic.Int64

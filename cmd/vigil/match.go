@@ -170,15 +170,9 @@ func matchQuery(arg string, bare vigil.SignalType, quality int) (vigil.MatchQuer
 	if err != nil {
 		return q, err
 	}
-	switch typ {
-	case vigil.SignalMD5:
-		q.MD5 = v
-	case vigil.SignalSHA1:
-		q.SHA1 = v
-	case vigil.SignalSHA256:
-		q.SHA256 = v
-	case vigil.SignalPDQ:
-		q.PDQ, q.Quality = v, quality
+	q.Set(typ, v)
+	if typ == vigil.SignalPDQ {
+		q.Quality = quality
 	}
 	return q, nil
 }

@@ -133,15 +133,9 @@ func (s *Server) handleAPILookupGet(w http.ResponseWriter, r *http.Request) {
 // setQuery sets one signal of q. A PDQ hash given as text is taken at full
 // quality: its sender computed it and vouches for it.
 func setQuery(q *vigil.MatchQuery, t vigil.SignalType, v string) {
-	switch t {
-	case vigil.SignalMD5:
-		q.MD5 = v
-	case vigil.SignalSHA1:
-		q.SHA1 = v
-	case vigil.SignalSHA256:
-		q.SHA256 = v
-	case vigil.SignalPDQ:
-		q.PDQ, q.Quality = v, 100
+	q.Set(t, v)
+	if t == vigil.SignalPDQ {
+		q.Quality = 100
 	}
 }
 
@@ -261,21 +255,9 @@ func (s *Server) lookupBatch(w http.ResponseWriter, r *http.Request) {
 			s.writeAPIError(w, err)
 			return
 		}
-		out.Results[i] = lookupBatchResult{Signal: string(types[i]), Value: queryValue(q, types[i]), Matches: ms}
+		out.Results[i] = lookupBatchResult{Signal: string(types[i]), Value: q.Value(types[i]), Matches: ms}
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func queryValue(q vigil.MatchQuery, t vigil.SignalType) string {
-	switch t {
-	case vigil.SignalMD5:
-		return q.MD5
-	case vigil.SignalSHA1:
-		return q.SHA1
-	case vigil.SignalSHA256:
-		return q.SHA256
-	}
-	return q.PDQ
 }
 
 // lookupMultipart takes the part named "file"; filters may come as form
