@@ -14,6 +14,7 @@ import (
 // copies recognised by PDQ, the metadata redirect refused, and the whole
 // takedown path closing a case as removed.
 func TestDemoCheck(t *testing.T) {
+	needVigil(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, vigilBin, "demo", "--check", "--addr", "127.0.0.1:0", "--data", t.TempDir())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,19 +24,24 @@ import (
 )
 
 // vigilBin is the binary built once for the tests that run Vigil as a
-// process (to kill it, or to read its logs as an operator would).
+// process (to kill it, or to read its logs as an operator would). Those
+// tests are slow, so -short leaves them out and builds nothing: each
+// starts with needVigil.
 var vigilBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "vigil-bin-")
 	if err != nil {
 		panic(err)
 	}
-	vigilBin = filepath.Join(dir, "vigil")
-	out, err := exec.Command("go", "build", "-o", vigilBin, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build vigil: %v\n%s", err, out)
-		os.Exit(1)
+	if !testing.Short() {
+		vigilBin = filepath.Join(dir, "vigil")
+		out, err := exec.Command("go", "build", "-o", vigilBin, ".").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build vigil: %v\n%s", err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -73,9 +79,18 @@ func freeAddr(t *testing.T, ip string) string {
 	return l.Addr().String()
 }
 
+// needVigil skips a test that runs Vigil as a process in -short mode.
+func needVigil(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs vigil as a process: not in -short mode")
+	}
+}
+
 // vigilCmd runs a vigil command to completion against the given store.
 func vigilCmd(t *testing.T, data, dbURL, stdin string, args ...string) string {
 	t.Helper()
+	needVigil(t)
 	cmd := exec.Command(vigilBin, args...)
 	cmd.Env = append(os.Environ(), "VIGIL_DATA="+data, "VIGIL_DATABASE_URL="+dbURL)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -95,6 +110,7 @@ func startServe(t *testing.T, data, dbURL string, logBuf io.Writer) *proc {
 
 func startServeOn(t *testing.T, ip, data, dbURL string, logBuf io.Writer) *proc {
 	t.Helper()
+	needVigil(t)
 	addr := freeAddr(t, ip)
 	cmd := exec.Command(vigilBin, "serve", "--addr", addr, "--allow-example-routing")
 	cmd.Env = append(os.Environ(), "VIGIL_DATA="+data, "VIGIL_DATABASE_URL="+dbURL, "VIGIL_LOG_LEVEL=debug")
@@ -171,6 +187,7 @@ func storeURLs(t *testing.T, kind string) (data, dbURL string) {
 // TestReportSurvivesSIGKILL: a report acknowledged with 2xx is there, with
 // its crawl job, after the server is killed right after the response.
 func TestReportSurvivesSIGKILL(t *testing.T) {
+	needVigil(t)
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			data, dbURL := storeURLs(t, kind)
@@ -219,6 +236,7 @@ func TestReportSurvivesSIGKILL(t *testing.T) {
 // and the API, neither the database nor the logs hold that address or the
 // client's user agent.
 func TestReporterAnonymity(t *testing.T) {
+	needVigil(t)
 	const agent = "AnonymityProbe/7.3 (unique-agent-string)"
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {

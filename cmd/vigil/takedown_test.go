@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/simworld"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // TestNoticeSentOnceAcrossSIGKILL kills the worker between sending a
@@ -22,6 +23,7 @@ import (
 // final answer — and starts it again: no message reaches the server twice,
 // and the interrupted one is marked for a person to check.
 func TestNoticeSentOnceAcrossSIGKILL(t *testing.T) {
+	needVigil(t)
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			data, dbURL := storeURLs(t, kind)
@@ -125,14 +127,13 @@ func TestNoticeSentOnceAcrossSIGKILL(t *testing.T) {
 func waitTakedown(t *testing.T, db interface {
 	FindTakedownByURL(context.Context, int64) (*vigil.Takedown, error)
 }, urlID int64) (*vigil.Takedown, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		td, err := db.FindTakedownByURL(context.Background(), urlID)
-		if err == nil || time.Now().After(deadline) {
-			return td, err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	var td *vigil.Takedown
+	var err error
+	testrig.Poll(30*time.Second, func() bool {
+		td, err = db.FindTakedownByURL(context.Background(), urlID)
+		return err == nil
+	})
+	return td, err
 }
 
 func must(t *testing.T, err error) {

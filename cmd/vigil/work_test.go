@@ -19,6 +19,7 @@ import (
 // startWork runs `vigil work` against a simulated internet.
 func startWork(t *testing.T, n *simnet.Net, data, dbURL string, extra ...string) *exec.Cmd {
 	t.Helper()
+	needVigil(t)
 	args := []string{"work", "--allow-example-routing", "--rescue-after", "2s", "--crawl-max-pages", "300", "--crawl-max-media", "5000",
 		"--crawl-allow", n.Addr.String()}
 	for _, h := range []string{simnet.Gallery, simnet.Bench, simnet.Mirror} {
@@ -80,6 +81,7 @@ func tally(t *testing.T, db *store.DB, urlID int64) mediaTally {
 // crawl of 1,000 images and starts it again: every image ends up hashed and
 // matched exactly once.
 func TestWorkerKilledMidCrawl(t *testing.T) {
+	needVigil(t)
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
 			data, dbURL := storeURLs(t, kind)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,11 +14,11 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/blob"
-	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/jobs"
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // shaMatcher knows media by SHA-256; it stands in for the bank matcher.
@@ -49,27 +48,9 @@ type rig struct {
 
 func newRig(t *testing.T, db *store.DB, maxDepth int) *rig {
 	t.Helper()
-	n, err := simnet.Start(simnet.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: n.AllowAddrs()}, Resolver: n.Resolver,
-		Timeout: 10 * time.Second, RetryBase: 10 * time.Millisecond})
-	t.Cleanup(f.Close)
-	dir := t.TempDir()
-	bs, err := blob.NewDir(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := blob.LoadOrCreateKey(filepath.Join(dir, "keys", "media.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vault, err := blob.NewVault(bs, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	n := testrig.Internet(t, simnet.Options{})
+	f := testrig.Fetcher(t, n)
+	vault := testrig.Vault(t)
 	r := &rig{db: db, net: n, vault: vault, matcher: &shaMatcher{known: map[string]bool{}, calls: map[string]int{}}}
 	p := &jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: r.matcher, Budget: vigil.DefaultCrawlBudget, MaxDepth: maxDepth}
 	workers := river.NewWorkers()
@@ -102,19 +83,15 @@ func (r *rig) report(t *testing.T, urls ...string) *vigil.Report {
 
 func waitDone(t *testing.T, db *store.DB, id int64) *vigil.ReportedURL {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		u, err := db.FindReportedURL(context.Background(), id)
-		if err != nil {
+	var u *vigil.ReportedURL
+	testrig.WaitFor(t, fmt.Sprintf("reported URL %d crawled", id), 90*time.Second, func() bool {
+		var err error
+		if u, err = db.FindReportedURL(context.Background(), id); err != nil {
 			t.Fatal(err)
 		}
-		if u.Status == vigil.URLDone || u.Status == vigil.URLFailed {
-			return u
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("reported URL %d not crawled within 90 s", id)
-	return nil
+		return u.Status == vigil.URLDone || u.Status == vigil.URLFailed
+	})
+	return u
 }
 
 func TestPipelineGallery(t *testing.T) {

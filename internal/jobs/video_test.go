@@ -17,13 +17,13 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
-	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/jobs"
 	"github.com/vigil-hotline/vigil/internal/match"
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/video"
 )
 
@@ -110,19 +110,7 @@ func TestPipelineKnownVideo(t *testing.T) {
 		f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: []netip.AddrPort{addr}}, Resolver: res,
 			Timeout: 20 * time.Second, RetryBase: 10 * time.Millisecond})
 		t.Cleanup(f.Close)
-		dir := t.TempDir()
-		bs, err := blob.NewDir(filepath.Join(dir, "blobs"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, err := blob.LoadOrCreateKey(filepath.Join(dir, "keys", "media.key"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		vault, err := blob.NewVault(bs, key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		vault := testrig.Vault(t)
 		vh := video.New(tools, video.Options{Interval: 1, Limits: video.Limits{MaxDuration: time.Minute, Timeout: time.Minute}})
 		p := &jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: m, Budget: vigil.DefaultCrawlBudget, MaxDepth: 1,
 			Video: vh, VideoHashers: 2}

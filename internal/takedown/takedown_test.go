@@ -12,8 +12,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
-	"github.com/vigil-hotline/vigil/internal/blob"
-	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/jobs"
 	"github.com/vigil-hotline/vigil/internal/mailcatcher"
@@ -23,6 +21,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/takedown"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/trace"
 )
 
@@ -45,11 +44,7 @@ type harness struct {
 // allKnown when given.
 func newHarness(t *testing.T, db *store.DB, opts simworld.Options, matcher ...vigil.Matcher) *harness {
 	t.Helper()
-	sim, err := simnet.Start(simnet.Options{BenchImages: 20, BenchPerPage: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := testrig.Internet(t, simnet.Options{BenchImages: 20, BenchPerPage: 10})
 	dir := t.TempDir()
 	world, err := simworld.Start(filepath.Join(dir, "world"), sim, opts)
 	if err != nil {
@@ -60,15 +55,8 @@ func newHarness(t *testing.T, db *store.DB, opts simworld.Options, matcher ...vi
 			t.Error(err)
 		}
 	})
-	f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: sim.AllowAddrs()}, Resolver: sim.Resolver,
-		Timeout: 10 * time.Second, RetryBase: 10 * time.Millisecond})
-	t.Cleanup(f.Close)
-	bs, _ := blob.NewDir(filepath.Join(dir, "blobs"))
-	key, _ := blob.LoadOrCreateKey(filepath.Join(dir, "keys", "media.key"))
-	vault, err := blob.NewVault(bs, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testrig.Fetcher(t, sim)
+	vault := testrig.Vault(t)
 	tracer, err := trace.New(world.Trace, trace.Deps{Resolver: world.Resolver})
 	if err != nil {
 		t.Fatal(err)
@@ -116,22 +104,10 @@ func (h *harness) report(t *testing.T, url string) int64 {
 	return rep.URLs[0].ID
 }
 
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, limit)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
 func (h *harness) takedown(t *testing.T, urlID int64) *vigil.Takedown {
 	t.Helper()
 	var td *vigil.Takedown
-	waitFor(t, "takedown opened and traced", 30*time.Second, func() bool {
+	testrig.WaitFor(t, "takedown opened and traced", 30*time.Second, func() bool {
 		var err error
 		td, err = h.db.FindTakedownByURL(context.Background(), urlID)
 		return err == nil && td.State != vigil.TakedownTracing
@@ -172,7 +148,7 @@ func TestRoutesByHostingCountry(t *testing.T) {
 			if td.Country != country || td.State != state || strings.Join(sorted, ",") != routes || td.Severity != "A" {
 				t.Errorf("%s: country %q state %q routes %v severity %q", td.URL, td.Country, td.State, td.Routes, td.Severity)
 			}
-			waitFor(t, td.URL+" messages sent", 20*time.Second, func() bool { return len(sent(t, db, td.ID)) == msgs })
+			testrig.WaitFor(t, td.URL+" messages sent", 20*time.Second, func() bool { return len(sent(t, db, td.ID)) == msgs })
 		}
 		check(tdBE, "BE", vigil.TakedownForwarded, "police", 1)
 		check(tdNL, "NL", vigil.TakedownForwarded, "hotline", 1)
@@ -223,7 +199,7 @@ func TestRemovedAfterSecondNotice(t *testing.T) {
 		}
 		id := h.report(t, h.sim.URL(simnet.Mirror, "/"))
 		td := h.takedown(t, id)
-		waitFor(t, "removed", 30*time.Second, func() bool {
+		testrig.WaitFor(t, "removed", 30*time.Second, func() bool {
 			td, _ = db.FindTakedown(context.Background(), td.ID)
 			return td.State == vigil.TakedownRemoved
 		})
@@ -256,7 +232,7 @@ func TestEscalatedWhileUp(t *testing.T) {
 	h := newHarness(t, db, simworld.Options{RenoticeInterval: 200 * time.Millisecond, EscalateAfter: 1})
 	id := h.report(t, h.sim.URL(simnet.Mirror, "/"))
 	td := h.takedown(t, id)
-	waitFor(t, "escalated", 30*time.Second, func() bool {
+	testrig.WaitFor(t, "escalated", 30*time.Second, func() bool {
 		td, _ = db.FindTakedown(context.Background(), td.ID)
 		return td.Escalated && len(h.world.Mail.To(simworld.Police)) >= 2
 	})

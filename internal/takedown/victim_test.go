@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/simworld"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
@@ -146,7 +147,7 @@ func TestVictimCopyFoundAndRemoved(t *testing.T) {
 			t.Fatalf("before any crawl: found %s removed %s", f, r)
 		}
 		// The matcher follows the change feed: wait until it has the hash.
-		waitFor(t, "matcher has the victim's hash", 10*time.Second, func() bool {
+		testrig.WaitFor(t, "matcher has the victim's hash", 10*time.Second, func() bool {
 			got, _ := m.Match(ctx, vigil.MatchQuery{PDQ: res.PDQ.String(), Quality: 100})
 			return len(got) == 1
 		})
@@ -156,7 +157,7 @@ func TestVictimCopyFoundAndRemoved(t *testing.T) {
 		if td.Classification != vigil.ClassSelfReported || strings.Join(td.Routes, ",") != "provider" {
 			t.Fatalf("case %+v: want a self-reported case routed to the provider only", td)
 		}
-		waitFor(t, "notice sent", 20*time.Second, func() bool { return len(sent(t, db, td.ID)) == 1 })
+		testrig.WaitFor(t, "notice sent", 20*time.Second, func() bool { return len(sent(t, db, td.ID)) == 1 })
 		notices := h.world.Mail.To(simworld.ProviderUS)
 		if len(notices) != 1 || !strings.Contains(string(notices[0].Data), "Importance: high") {
 			t.Fatalf("provider got %d notices, or one without priority", len(notices))
@@ -169,7 +170,7 @@ func TestVictimCopyFoundAndRemoved(t *testing.T) {
 		}
 
 		h.sim.TakeDown(simnet.Mirror, "/")
-		waitFor(t, "removed", 30*time.Second, func() bool {
+		testrig.WaitFor(t, "removed", 30*time.Second, func() bool {
 			td, _ = db.FindTakedown(ctx, td.ID)
 			return td.State == vigil.TakedownRemoved
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
@@ -18,7 +19,7 @@ import (
 func TestCaseReferenceOnPages(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite")
-	e := newEnv(t, db, withWorkbench(db, newVault(t)), func(c *web.Config) { c.Takedown.CaseRefPrefix = "BE" })
+	e := newEnv(t, db, withWorkbench(db, testrig.Vault(t)), func(c *web.Config) { c.Takedown.CaseRefPrefix = "BE" })
 	e.addUser("sup", vigil.RoleSupervisor, "a long supervisor password")
 	// Two URLs, so that the case's number and the takedown's differ.
 	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{"https://a.example/one", "https://b.example/two"}}, vigil.SourceAPI, time.Now())

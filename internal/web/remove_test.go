@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
@@ -114,14 +115,14 @@ func TestRemoveWithdrawStopsMatches(t *testing.T) {
 			}
 			return len(got)
 		}
-		waitUntil(t, "the other matcher has the hashes", func() bool { return matches() == 2 })
+		testrig.WaitFor(t, "the other matcher has the hashes", 10*time.Second, func() bool { return matches() == 2 })
 
 		resp, body := e.postForm(c, "/remove/withdraw", url.Values{"csrf": {tok}, "lang": {"de"}, "code": {code}})
 		if resp.StatusCode != 200 || !strings.Contains(body, `id="withdrawn-now"`) || !strings.Contains(body, `id="withdrawn"`) {
 			t.Fatalf("withdrawal: %d", resp.StatusCode)
 		}
 		start := time.Now()
-		waitUntil(t, "matches stop", func() bool { return matches() == 0 })
+		testrig.WaitFor(t, "matches stop", 10*time.Second, func() bool { return matches() == 0 })
 		t.Logf("matches stopped %v after the withdrawal", time.Since(start).Round(time.Millisecond))
 		bank, _ := db.FindBankByName(ctx, vigil.VictimBankName)
 		if n, _ := db.CountBankEntries(ctx, bank.ID); n != 0 {
@@ -138,25 +139,13 @@ func TestRemoveWithdrawStopsMatches(t *testing.T) {
 	})
 }
 
-// waitUntil polls cond for up to ten seconds (CI machines are busy).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestVictimMatchForAnalysts: an analyst's case view shows a victim-bank
 // match as "reported by the person shown" with the person's description
 // and nothing about them; the supervisors' view lists the submission, and
 // flagging it is audited.
 func TestVictimMatchForAnalysts(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	vault := newVault(t)
+	vault := testrig.Vault(t)
 	e := newEnv(t, db, withVictims(db), withWorkbench(db, vault))
 	ctx := context.Background()
 	c := e.browser()

@@ -21,6 +21,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/auth"
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
@@ -241,7 +242,7 @@ func TestTrustedProxies(t *testing.T) {
 // Item 10: a supervisor cannot lift their own exposure budget.
 func TestSupervisorCannotLiftOwnBudget(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	e := newEnv(t, db, withWorkbench(db, newVault(t)))
+	e := newEnv(t, db, withWorkbench(db, testrig.Vault(t)))
 	e.addUser("sue", vigil.RoleSupervisor, "sue-password-1")
 	e.addUser("sam", vigil.RoleSupervisor, "sam-password-1")
 	sue := e.login("sue", "sue-password-1")
@@ -304,7 +305,7 @@ func TestCSRFBoundToSession(t *testing.T) {
 // heartbeat at all; a heartbeat only extends a reveal.
 func TestRevealsCountWithoutHeartbeat(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	vault := newVault(t)
+	vault := testrig.Vault(t)
 	clk := newClock()
 	e := newEnv(t, db, withWorkbench(db, vault, func(c *web.WorkbenchConfig) {
 		c.Budget, c.RevealCost, c.Heartbeat = 40*time.Second, 10*time.Second, 5*time.Second

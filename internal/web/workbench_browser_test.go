@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/browsertest"
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // browserLogin signs in through the pages, with a TOTP code.
@@ -37,7 +38,7 @@ func (e *env) browserLogin(ctx context.Context, name, password string) error {
 func TestBrowserWorkbench(t *testing.T) {
 	ctx := browsertest.New(t)
 	db := storetest.Open(t, "sqlite")
-	vault := newVault(t)
+	vault := testrig.Vault(t)
 	e := newEnv(t, db, withWorkbench(db, vault))
 	a, _ := benignItem(t, vault, 501, simnet.Variant{})
 	near, _ := benignItem(t, vault, 501, simnet.Variant{Format: "png"})

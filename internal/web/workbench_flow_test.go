@@ -12,7 +12,6 @@ import (
 	_ "image/jpeg"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,27 +25,9 @@ import (
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
-
-// newVault opens an encrypted media store in a temporary folder.
-func newVault(t *testing.T) *blob.Vault {
-	t.Helper()
-	dir := t.TempDir()
-	bs, err := blob.NewDir(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := blob.LoadOrCreateKey(filepath.Join(dir, "keys", "media.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := blob.NewVault(bs, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // withWorkbench configures the workbench on db and vault.
 func withWorkbench(db *store.DB, vault *blob.Vault, mod ...func(*web.WorkbenchConfig)) func(*web.Config) {
@@ -118,7 +99,7 @@ func (e *env) auditHas(action, object string) bool {
 
 func TestWorkbenchFlow(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	vault := newVault(t)
+	vault := testrig.Vault(t)
 	e := newEnv(t, db, withWorkbench(db, vault))
 	a, orig := benignItem(t, vault, 101, simnet.Variant{})
 	near, _ := benignItem(t, vault, 101, simnet.Variant{Format: "png"})
@@ -241,7 +222,7 @@ func TestWorkbenchFlow(t *testing.T) {
 // same moment never get the same item, on both stores.
 func TestWorkbenchQueueConcurrent(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
-		vault := newVault(t)
+		vault := testrig.Vault(t)
 		e := newEnv(t, db, withWorkbench(db, vault, func(c *web.WorkbenchConfig) { c.PageSize = 4 }))
 		var items []storetest.SeedItem
 		for i := range 10 {
@@ -298,7 +279,7 @@ func TestWorkbenchQueueConcurrent(t *testing.T) {
 // the budget the analyst is stopped until a supervisor extends it.
 func TestWorkbenchExposureBudget(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	vault := newVault(t)
+	vault := testrig.Vault(t)
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }

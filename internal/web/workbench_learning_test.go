@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // crawlURL reports url, waits for its crawl and returns its media.
@@ -65,7 +66,7 @@ func TestWorkbenchLearning(t *testing.T) {
 		f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: n.AllowAddrs()}, Resolver: n.Resolver,
 			Timeout: 10 * time.Second, RetryBase: 10 * time.Millisecond})
 		t.Cleanup(f.Close)
-		vault := newVault(t)
+		vault := testrig.Vault(t)
 		m, err := match.New(ctx, match.Config{Store: db, PollInterval: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
