@@ -41,7 +41,7 @@ type benchVideoResult struct {
 	RatioToDecode            float64 `json:"ratio_to_decode"`
 }
 
-func runBenchVideo(ctx context.Context, env *Env, args []string) error {
+func runBenchVideo(ctx context.Context, env *Env, args []string) (err error) {
 	fs := flag.NewFlagSet("bench video", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	asJSON := fs.Bool("json", false, "end with one JSON line of the figures")
@@ -65,7 +65,7 @@ func runBenchVideo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 	d := fmt.Sprint(*seconds)
 	// Benign generated sources only.
 	specs := []struct{ name, src, vf string }{

@@ -61,6 +61,7 @@ func shellWords(line, pwd string) []string {
 // here in code: editing the example configuration, writing the routing
 // and the hash list, signing in with the authenticator app.
 func TestDeploymentGuide(t *testing.T) {
+	needVigil(t)
 	dir := t.TempDir()
 	mc, err := mailcatcher.Start("127.0.0.1:0")
 	if err != nil {
