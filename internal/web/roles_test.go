@@ -7,6 +7,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // TestSeveralRoles: an account that is admin and analyst opens both
@@ -14,7 +15,7 @@ import (
 // a refusal is a staff page that explains itself.
 func TestSeveralRoles(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	e := newEnv(t, db, withWorkbench(db, newVault(t)))
+	e := newEnv(t, db, withWorkbench(db, testrig.Vault(t)))
 	e.addUser("pat", vigil.Role("admin,analyst"), "pat's long password")
 	e.addUser("ana", vigil.RoleAnalyst, "ana's long password")
 	pat := e.login("pat", "pat's long password")
