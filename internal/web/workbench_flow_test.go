@@ -29,6 +29,9 @@ import (
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
+// newVault is testrig.Vault under the name the workbench tests use.
+func newVault(t *testing.T) *blob.Vault { return testrig.Vault(t) }
+
 // withWorkbench configures the workbench on db and vault.
 func withWorkbench(db *store.DB, vault *blob.Vault, mod ...func(*web.WorkbenchConfig)) func(*web.Config) {
 	return func(c *web.Config) {
