@@ -3,32 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/video/videotest"
 )
 
-// testVideo makes a small generated video, or skips without ffmpeg (fails
-// when VIGIL_REQUIRE_FFMPEG=1).
+// testVideo makes a small generated video from an ffmpeg lavfi source.
 func testVideo(t *testing.T, name, src string, extra ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
-			t.Fatal("VIGIL_REQUIRE_FFMPEG=1 but ffmpeg is not installed")
-		}
-		t.Skip("ffmpeg not installed")
-	}
-	out := filepath.Join(t.TempDir(), name)
-	args := append([]string{"-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", src}, extra...)
-	args = append(args, "-pix_fmt", "yuv420p", "-threads", "1", out)
-	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v\n%s", err, b)
-	}
-	return out
+	args := append([]string{"-f", "lavfi", "-i", src}, extra...)
+	return videotest.Generate(t, name, append(args, "-pix_fmt", "yuv420p")...)
 }
 
 func TestHashCommandVideo(t *testing.T) {

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,22 +23,13 @@ import (
 	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/video"
+	"github.com/vigil-hotline/vigil/internal/video/videotest"
 )
 
 // genVideo makes a small video with ffmpeg's own sources.
-func genVideo(t *testing.T, tools video.Tools, name string, args ...string) []byte {
+func genVideo(t *testing.T, name string, args ...string) []byte {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), name)
-	all := append([]string{"-nostdin", "-v", "error", "-y"}, args...)
-	all = append(all, "-threads", "1", out)
-	if b, err := exec.Command(tools.FFmpeg, all...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", all, err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return videotest.Bytes(t, name, args...)
 }
 
 // TestPipelineKnownVideo: a gateway page shows a known video re-encoded
@@ -49,20 +38,14 @@ func genVideo(t *testing.T, tools video.Tools, name string, args ...string) []by
 // takedown opens as for an image. A video over the duration limit goes to
 // an analyst with its reason.
 func TestPipelineKnownVideo(t *testing.T) {
-	tools, err := video.Find()
-	if err != nil {
-		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip("ffmpeg not installed")
-	}
+	tools := videotest.Tools(t)
 	src := "testsrc2=s=192x144:r=10:d=8"
-	original := genVideo(t, tools, "original.mp4", "-f", "lavfi", "-i", src, "-c:v", "libx264", "-pix_fmt", "yuv420p")
+	original := genVideo(t, "original.mp4", "-f", "lavfi", "-i", src, "-c:v", "libx264", "-pix_fmt", "yuv420p")
 	files := map[string][]byte{
-		"/v/copy.mp4":  genVideo(t, tools, "copy.mp4", "-f", "lavfi", "-i", src, "-vf", "scale=160:120", "-c:v", "libx264", "-crf", "35", "-pix_fmt", "yuv420p"),
-		"/v/clip.webm": genVideo(t, tools, "clip.webm", "-f", "lavfi", "-i", src, "-ss", "2", "-t", "4", "-c:v", "libvpx", "-b:v", "150k"),
-		"/v/link.mp4":  genVideo(t, tools, "link.mp4", "-f", "lavfi", "-i", src, "-c:v", "mpeg4", "-b:v", "120k"),
-		"/v/long.mp4":  genVideo(t, tools, "long.mp4", "-f", "lavfi", "-i", "color=gray:s=32x32:r=1:d=120", "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+		"/v/copy.mp4":  genVideo(t, "copy.mp4", "-f", "lavfi", "-i", src, "-vf", "scale=160:120", "-c:v", "libx264", "-crf", "35", "-pix_fmt", "yuv420p"),
+		"/v/clip.webm": genVideo(t, "clip.webm", "-f", "lavfi", "-i", src, "-ss", "2", "-t", "4", "-c:v", "libvpx", "-b:v", "150k"),
+		"/v/link.mp4":  genVideo(t, "link.mp4", "-f", "lavfi", "-i", src, "-c:v", "mpeg4", "-b:v", "120k"),
+		"/v/long.mp4":  genVideo(t, "long.mp4", "-f", "lavfi", "-i", "color=gray:s=32x32:r=1:d=120", "-c:v", "libx264", "-pix_fmt", "yuv420p"),
 	}
 	page := `<html><body><video src="/v/copy.mp4"></video>
 <video controls><source src="/v/clip.webm" type="video/webm"></video>

@@ -3,9 +3,6 @@ package match_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +11,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/pdq"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/video"
+	"github.com/vigil-hotline/vigil/internal/video/videotest"
 )
 
 func randFrames(r *rand.Rand, n int) []vigil.VideoFrame {
@@ -111,27 +109,14 @@ func TestMatchVideoRule(t *testing.T) {
 	})
 }
 
-// hashVideo generates a video with ffmpeg (skipped without it unless
-// VIGIL_REQUIRE_FFMPEG=1) and hashes it at one frame a second.
+// ffmpegVideo generates a video with ffmpeg and hashes it at one frame a
+// second.
 func ffmpegVideo(t *testing.T, name string, args ...string) []vigil.VideoFrame {
 	t.Helper()
-	tools, err := video.Find()
-	if err != nil {
-		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip("ffmpeg not installed")
-	}
-	out := filepath.Join(t.TempDir(), name)
-	all := append([]string{"-nostdin", "-v", "error", "-y"}, args...)
-	all = append(all, "-threads", "1", out)
-	if b, err := exec.Command(tools.FFmpeg, all...).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg %v: %v\n%s", all, err, b)
-	}
-	h := video.New(tools, video.Options{Interval: 1})
+	out := videotest.Generate(t, name, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := h.Hash(ctx, video.Input{Path: out})
+	res, err := video.New(videotest.Tools(t), video.Options{Interval: 1}).Hash(ctx, video.Input{Path: out})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -377,18 +376,9 @@ func (db *DB) FindBankEntries(ctx context.Context, ids []int64) ([]*vigil.BankEn
 	const chunk = 500
 	var out []*vigil.BankEntry
 	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		var s strings.Builder
-		args := make([]any, len(part))
-		for i, id := range part {
-			if i > 0 {
-				s.WriteByte(',')
-			}
-			s.WriteString("$" + strconv.Itoa(i+1))
-			args[i] = id
-		}
+		in, args := inList(ids[start:min(start+chunk, len(ids))])
 		es, err := db.queryEntries(ctx, "find bank entries",
-			`SELECT `+entryColumns+` FROM bank_entries WHERE id IN (`+s.String()+`)`, args...)
+			`SELECT `+entryColumns+` FROM bank_entries WHERE id IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

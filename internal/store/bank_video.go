@@ -43,17 +43,8 @@ func (db *DB) attachVideoFrames(ctx context.Context, es []*vigil.BankEntry) erro
 	}
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		var s strings.Builder
-		args := make([]any, len(part))
-		for i, id := range part {
-			if i > 0 {
-				s.WriteByte(',')
-			}
-			s.WriteString("$" + strconv.Itoa(i+1))
-			args[i] = id
-		}
-		rows, err := db.drv.Reader().Query(ctx, `SELECT entry_id, frames FROM bank_video_frames WHERE entry_id IN (`+s.String()+`)`, args...)
+		in, args := inList(ids[start:min(start+chunk, len(ids))])
+		rows, err := db.drv.Reader().Query(ctx, `SELECT entry_id, frames FROM bank_video_frames WHERE entry_id IN (`+in+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("video frames: %w", err)
 		}
@@ -119,4 +110,19 @@ func (db *DB) mediaVideoFrames(ctx context.Context, tx Tx, mediaID int64) ([]vig
 		return nil, err
 	}
 	return vigil.ParseVideoFrames(text)
+}
+
+// inList returns the placeholders ($1,$2,…) and arguments of an IN list of
+// IDs.
+func inList(ids []int64) (string, []any) {
+	var s strings.Builder
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		s.WriteString("$" + strconv.Itoa(i+1))
+		args[i] = id
+	}
+	return s.String(), args
 }

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"image"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/match"
 	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/video"
+	"github.com/vigil-hotline/vigil/internal/video/videotest"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
@@ -27,22 +25,8 @@ import (
 // the frames a known video shares are marked, and revealing it counts its
 // length against the exposure budget.
 func TestWorkbenchVideoStrip(t *testing.T) {
-	tools, err := video.Find()
-	if err != nil {
-		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
-			t.Fatal(err)
-		}
-		t.Skip("ffmpeg not installed")
-	}
-	path := filepath.Join(t.TempDir(), "v.mp4")
-	if b, err := exec.Command(tools.FFmpeg, "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=12",
-		"-c:v", "libx264", "-pix_fmt", "yuv420p", "-threads", "1", path).CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg: %v %s", err, b)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools := videotest.Tools(t)
+	data := videotest.Bytes(t, "v.mp4", "-f", "lavfi", "-i", "testsrc2=s=160x120:r=10:d=12", "-c:v", "libx264", "-pix_fmt", "yuv420p")
 	res, err := video.New(tools, video.Options{Interval: 1}).Hash(context.Background(), video.Input{Data: data})
 	if err != nil {
 		t.Fatal(err)
