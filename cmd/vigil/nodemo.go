@@ -1,0 +1,20 @@
+//go:build nodemo
+
+package main
+
+import (
+	"context"
+	"errors"
+)
+
+// A build with -tags nodemo leaves out `vigil demo` and `vigil bench crawl`:
+// they carry a simulated internet, fake trace and mail services and an
+// mmdb writer, test tooling that a production binary does without.
+
+func runDemo(context.Context, *Env, []string) error {
+	return errors.New("demo: not compiled into this build (built with -tags nodemo)")
+}
+
+func runBenchCrawl(context.Context, *Env, []string) error {
+	return errors.New("bench crawl: not compiled into this build (built with -tags nodemo)")
+}
