@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/metrics"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // endless yields n bytes of one character and no newline, without holding
@@ -42,30 +40,6 @@ func (nopAdder) AddBankEntries(_ context.Context, _ int64, es []*vigil.BankEntry
 	return len(es), nil
 }
 
-// heapPeak samples the heap until the returned function is called.
-func heapPeak() func() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(time.Millisecond):
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
-}
-
 // TestImportLineLessGigabyte: a 1 GB file without a newline stays far
 // under 256 MiB, stops after reading a little of it, and says so in a
 // short error, in every format. (Before, CSV grew to 19 GB and printed
@@ -75,7 +49,7 @@ func TestImportLineLessGigabyte(t *testing.T) {
 		t.Run(string(f), func(t *testing.T) {
 			src := &endless{left: 1 << 30}
 			runtime.GC()
-			stop := heapPeak()
+			stop := testrig.HeapPeak()
 			_, err := Import(context.Background(), nopAdder{}, 1, src, ImportOptions{
 				Options: Options{Format: f, Type: vigil.SignalMD5}, Strict: true})
 			peak := stop()

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime"
-	"runtime/metrics"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,31 +23,6 @@ import (
 	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
-
-// heapPeak samples the heap's object bytes until stop is called and
-// returns the highest figure seen.
-func heapPeak() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(500 * time.Microsecond):
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
-}
 
 // Item 1: each password check holds its hash's memory; 200 sign-ins at once
 // (unknown names and wrong passwords) stay within the checks' memory budget
@@ -73,8 +47,8 @@ func TestLoginMemoryBounded(t *testing.T) {
 	// One check first, so that the dummy hash exists before measuring.
 	e.postForm(c, "/staff/login", url.Values{"csrf": {tok}, "name": {"warm-up"}, "password": {"x"}})
 	runtime.GC()
-	base := heapPeak()()
-	stop := heapPeak()
+	base := testrig.HeapPeak()()
+	stop := testrig.HeapPeak()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	statuses := map[int]int{}
