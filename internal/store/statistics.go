@@ -185,44 +185,27 @@ func (db *DB) PeriodStats(ctx context.Context, p vigil.Period, opts vigil.StatsO
 	return s, nil
 }
 
-// trend counts reports, media and removals per calendar month of p, one
-// query per table with a bucket per month.
+// trend counts reports, media and removals per calendar month of p: one
+// COUNT per month and table, each a range of a covering index, which is far
+// cheaper than one pass evaluating a bucket expression per row.
 func (db *DB) trend(ctx context.Context, p vigil.Period) ([]vigil.MonthFigures, error) {
 	months := p.Months()
 	out := make([]vigil.MonthFigures, len(months))
-	args := make([]any, 0, len(months)+1)
-	var cols []string
+	q := db.drv.Reader()
 	for i, m := range months {
 		out[i].Month = m.From.Format("2006-01")
-		args = append(args, m.From.UTC())
-		cols = append(cols, fmt.Sprintf("COALESCE(SUM(CASE WHEN %%[1]s >= $%d AND %%[1]s < $%d THEN 1 ELSE 0 END), 0)", i+1, i+2))
-	}
-	args = append(args, p.To.UTC())
-	last := len(months) + 1
-	tables := []struct {
-		table, col string
-		set        func(*vigil.MonthFigures, int64)
-	}{
-		{"reports", "received_at", func(m *vigil.MonthFigures, n int64) { m.Reports = n }},
-		{"media", "first_seen_at", func(m *vigil.MonthFigures, n int64) { m.Media = n }},
-		{"takedowns", "removed_at", func(m *vigil.MonthFigures, n int64) { m.Removed = n }},
-	}
-	for _, t := range tables {
-		sel := make([]string, len(cols))
-		for i, c := range cols {
-			sel[i] = fmt.Sprintf(c, t.col)
-		}
-		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s >= $1 AND %s < $%d", strings.Join(sel, ", "), t.table, t.col, t.col, last)
-		vals := make([]int64, len(months))
-		dest := make([]any, len(months))
-		for i := range vals {
-			dest[i] = &vals[i]
-		}
-		if err := db.drv.Reader().QueryRow(ctx, query, args...).Scan(dest...); err != nil {
-			return nil, fmt.Errorf("period stats: trend of %s: %w", t.table, err)
-		}
-		for i, v := range vals {
-			t.set(&out[i], v)
+		from, to := m.From.UTC(), m.To.UTC()
+		for _, t := range []struct {
+			query string
+			dest  *int64
+		}{
+			{`SELECT count(*) FROM reports WHERE received_at >= $1 AND received_at < $2`, &out[i].Reports},
+			{`SELECT count(*) FROM media WHERE first_seen_at >= $1 AND first_seen_at < $2`, &out[i].Media},
+			{`SELECT count(*) FROM takedowns WHERE removed_at >= $1 AND removed_at < $2`, &out[i].Removed},
+		} {
+			if err := q.QueryRow(ctx, t.query, from, to).Scan(t.dest); err != nil {
+				return nil, fmt.Errorf("period stats: trend: %w", err)
+			}
 		}
 	}
 	return out, nil
