@@ -2,20 +2,15 @@ package sqlite
 
 import (
 	"io/fs"
-	"strconv"
-	"strings"
+
+	"github.com/vigil-hotline/vigil/internal/store"
 )
 
-// LatestMigration is the newest schema migration this build carries, for
-// the readiness check: a database behind it is not ready for this binary.
+// LatestMigration is the newest schema migration this build carries.
 func LatestMigration() int {
-	names, _ := fs.Glob(migrations, "migrations/*.sql")
-	latest := 0
-	for _, n := range names {
-		num, _, _ := strings.Cut(strings.TrimPrefix(n, "migrations/"), "_")
-		if v, err := strconv.Atoi(num); err == nil && v > latest {
-			latest = v
-		}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0
 	}
-	return latest
+	return store.LatestMigration(sub)
 }

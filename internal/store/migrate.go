@@ -31,9 +31,8 @@ func Migrate(ctx context.Context, drv Driver, migrations fs.FS) error {
 	sort.Strings(names)
 	for _, name := range names {
 		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
+		version, ok := migrationVersion(base)
+		if !ok {
 			return fmt.Errorf("migrate: file %s is not named NNNN_name.sql", base)
 		}
 		body, err := fs.ReadFile(migrations, name)
@@ -59,4 +58,25 @@ func Migrate(ctx context.Context, drv Driver, migrations fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// migrationVersion reads the version of a migration file named
+// NNNN_name.sql.
+func migrationVersion(base string) (int, bool) {
+	num, _, ok := strings.Cut(base, "_")
+	v, err := strconv.Atoi(num)
+	return v, ok && err == nil
+}
+
+// LatestMigration is the newest version among the migrations, for the
+// readiness check: a database behind it is not ready for this binary.
+func LatestMigration(migrations fs.FS) int {
+	names, _ := fs.Glob(migrations, "*.sql") // only a malformed pattern fails
+	latest := 0
+	for _, n := range names {
+		if v, ok := migrationVersion(path.Base(n)); ok && v > latest {
+			latest = v
+		}
+	}
+	return latest
 }

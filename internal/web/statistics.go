@@ -91,10 +91,22 @@ func (s *Server) statsFormatter(lang vigil.Language, small int) statsFormatter {
 }
 
 func (f statsFormatter) count(n int64) string {
-	if f.small > 0 && n > 0 && n < int64(f.small) {
+	if f.hidden(n) {
 		return vigil.SmallCount(n, f.small)
 	}
 	return f.p.Sprintf("%d", n)
+}
+
+// hidden reports whether n is a count the page must not show.
+func (f statsFormatter) hidden(n int64) bool { return f.small > 0 && n > 0 && n < int64(f.small) }
+
+// barValue is the length a count's bar may have: a hidden count draws as
+// the threshold, so that the bar does not tell what the text hides.
+func (f statsFormatter) barValue(n int64) int64 {
+	if f.hidden(n) {
+		return int64(f.small)
+	}
+	return n
 }
 
 func (f statsFormatter) share(x float64) string { return f.p.Sprintf("%.1f %%", x*100) }
@@ -151,11 +163,7 @@ func (f statsFormatter) countTable(id, title string, m map[string]int64, labelOf
 	for _, r := range rows {
 		l := labelOf(r.k)
 		t.Rows = append(t.Rows, []string{l, f.count(r.n), f.share(float64(r.n) / float64(max(total, 1)))})
-		v := r.n
-		if f.small > 0 && v > 0 && v < int64(f.small) {
-			v = int64(f.small) // the bar must not tell what the text hides
-		}
-		bars = append(bars, chartBar{Label: l, Value: v, Text: f.count(r.n)})
+		bars = append(bars, chartBar{Label: l, Value: f.barValue(r.n), Text: f.count(r.n)})
 	}
 	t.Chart = barChart(title, bars)
 	return t
@@ -188,11 +196,7 @@ func (s *Server) buildStatsView(lang vigil.Language, cur, prev *vigil.PeriodStat
 	var bars []chartBar
 	for _, m := range cur.Trend {
 		trend.Rows = append(trend.Rows, []string{m.Month, f.count(m.Reports), f.count(m.Media), f.count(m.Removed)})
-		val := m.Reports
-		if small > 0 && val > 0 && val < int64(small) {
-			val = int64(small)
-		}
-		bars = append(bars, chartBar{Label: m.Month[5:], Value: val, Text: f.count(m.Reports)})
+		bars = append(bars, chartBar{Label: m.Month[5:], Value: f.barValue(m.Reports), Text: f.count(m.Reports)})
 	}
 	trend.Chart = columnChart(f.t("st_trend")+": "+f.t("st_reports"), bars)
 	v.Tables = append(v.Tables, trend)
@@ -238,11 +242,7 @@ func (s *Server) buildStatsView(lang vigil.Language, cur, prev *vigil.PeriodStat
 	slices.SortFunc(dist.Rows, func(a, b []string) int { return cmp.Compare(order[a[0]], order[b[0]]) })
 	var distBars []chartBar
 	for _, r := range dist.Rows {
-		n := buckets[r[0]]
-		if small > 0 && n > 0 && n < int64(small) {
-			n = int64(small)
-		}
-		distBars = append(distBars, chartBar{Label: r[0], Value: n, Text: r[1]})
+		distBars = append(distBars, chartBar{Label: r[0], Value: f.barValue(buckets[r[0]]), Text: r[1]})
 	}
 	dist.Chart = barChart(dist.Title, distBars)
 	v.Tables = append(v.Tables, ttr, dist)

@@ -130,8 +130,8 @@ func TestStatisticsPages(t *testing.T) {
 			t.Errorf("annual report in %s: %d %.300s", lang, resp.StatusCode, body)
 		}
 	}
-	// A published table hides small counts: the generated severities of
-	// a month are few.
+	// A published table hides small counts: some hosting countries have
+	// only a few cases in the generated year.
 	resp, body := e.get(c, "/staff/statistics/annual?year=2026&lang=en&format=csv&table=countries")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("annual csv: %d", resp.StatusCode)
