@@ -264,8 +264,15 @@ func testAPIKeys(t *testing.T, db *store.DB) {
 	if err := db.CreateReport(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	before, err := db.APIKeyGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := db.RevokeAPIKey(ctx, "partner-hotline"); err != nil {
 		t.Fatal(err)
+	}
+	if after, err := db.APIKeyGeneration(ctx); err != nil || after == before {
+		t.Errorf("revoking left the key generation at %d (%v): cached keys would outlive it", after, err)
 	}
 	if _, err := db.FindAPIKeyByHash(ctx, h[:]); !vigil.IsNotFound(err) {
 		t.Errorf("revoked key: want not found, got %v", err)

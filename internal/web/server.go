@@ -97,6 +97,7 @@ type Server struct {
 	// The partner API's state (issue 17): use counted per key, slots for
 	// files being hashed, and the OpenAPI document as a page.
 	usage        *apiUsage
+	keys         *keyCache
 	fileSlots    chan struct{}
 	apiReference []byte
 }
@@ -139,6 +140,7 @@ func New(cfg Config) (*Server, error) {
 		keyLimit:  newKeyLimiter(cfg.Now),
 	}
 	s.usage = newAPIUsage(cfg.APIKeys, cfg.Logger, cfg.Now)
+	s.keys = newKeyCache(cfg.APIKeys, cfg.Now, s.usage.writtenFor, s.usage.countedFor)
 	if cfg.Lookup.MaxFiles <= 0 {
 		cfg.Lookup.MaxFiles = 4
 	}
