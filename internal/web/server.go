@@ -67,6 +67,8 @@ type Config struct {
 	// Victims is the victim bank's submissions (issue 20); nil leaves the
 	// victim's pages out.
 	Victims vigil.VictimService
+	// Federation is the partner hotlines and the referral API (issue 16).
+	Federation FederationConfig
 
 	Now func() time.Time
 }
@@ -196,6 +198,7 @@ func (s *Server) routes() http.Handler {
 	s.takedownRoutes(mux)
 	s.victimRoutes(mux)
 	s.statisticsRoutes(mux)
+	s.federationRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before
