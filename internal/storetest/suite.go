@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Victims", func(t *testing.T) { testVictims(t, open(t)) })
 	t.Run("VictimFlag", func(t *testing.T) { testVictimFlag(t, open(t)) })
 	t.Run("FinishImage", func(t *testing.T) { testFinishImage(t, open(t)) })
+	t.Run("ArchiveEntries", func(t *testing.T) { testArchiveEntries(t, open(t)) })
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
 }
 
