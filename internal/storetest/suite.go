@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("VictimFlag", func(t *testing.T) { testVictimFlag(t, open(t)) })
 	t.Run("FinishImage", func(t *testing.T) { testFinishImage(t, open(t)) })
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
+	t.Run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {
