@@ -31,6 +31,7 @@ func commands() []command {
 		{"config", "check|example", "check a configuration, or print a commented example file", runConfig},
 		{"user", "add|list|disable|enable|passwd|reset-totp|set-role", "staff accounts", runUser},
 		{"apikey", "create|list|revoke", "API keys for partners, printed once, stored hashed", runAPIKey},
+		{"partner", "add|list|remove|key", "partner hotlines: where referrals go, whose are accepted, our signing key", runPartner},
 		{"jobs", "[--state available]", "the job queue", runJobs},
 		{"hash", "PATH...", "PDQ, MD5, SHA-1 and SHA-256 of image files or folders", runHash},
 		{"bank", "create|list|import|export|enable|disable|threshold|remove-entry", "hash banks", runBank},
