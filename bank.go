@@ -202,12 +202,28 @@ type BankEntry struct {
 	Note      string
 	// Frames is a vpdq entry's frame list (nil for other signals).
 	Frames []VideoFrame
+
+	// Provenance of an entry that came from an exchange (ExchangeID 0:
+	// none). ExchangeName is read with the entry ("" once the exchange is
+	// removed).
+	ExchangeID   int64
+	ExchangeName string
+	// UpstreamID is the service's id of the entry; UpstreamClassification
+	// its label, verbatim (never guessed into the vocabulary).
+	UpstreamID             string
+	UpstreamClassification string
+	Tags                   []string
+	// FetchedAt is when the entry was (last) delivered by the exchange.
+	FetchedAt time.Time
 }
 
 // Limits on entry text, so that a hostile list cannot bloat the store.
 const (
 	MaxEntryNote      = 1000
 	MaxEntryAddedFrom = 200
+	MaxEntryUpstream  = 200 // upstream id and classification
+	MaxEntryTags      = 32
+	MaxEntryTag       = 100
 )
 
 // Validate normalises the entry's value and classification (vocabulary v;
@@ -243,6 +259,19 @@ func (e *BankEntry) Validate(v Vocabulary) error {
 	}
 	if len(e.AddedFrom) > MaxEntryAddedFrom || !utf8.ValidString(e.AddedFrom) {
 		return Errorf(EINVALID, "added-from must be valid text of at most %d bytes", MaxEntryAddedFrom)
+	}
+	for _, u := range []string{e.UpstreamID, e.UpstreamClassification} {
+		if len(u) > MaxEntryUpstream || !utf8.ValidString(u) {
+			return Errorf(EINVALID, "upstream id and classification must be valid text of at most %d bytes", MaxEntryUpstream)
+		}
+	}
+	if len(e.Tags) > MaxEntryTags {
+		return Errorf(EINVALID, "an entry has at most %d tags", MaxEntryTags)
+	}
+	for _, t := range e.Tags {
+		if t == "" || len(t) > MaxEntryTag || !utf8.ValidString(t) {
+			return Errorf(EINVALID, "a tag must be valid text of 1 to %d bytes", MaxEntryTag)
+		}
 	}
 	return nil
 }

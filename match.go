@@ -44,6 +44,19 @@ type Match struct {
 	// that were found.
 	QueryPercent, CompPercent float64
 	QueryFrames               []int
+	// Provenance, when the entry came from an exchange (ExchangeID 0:
+	// none): which exchange, its id of the entry and its label, verbatim.
+	ExchangeID             int64
+	ExchangeName           string
+	UpstreamID             string
+	UpstreamClassification string
+}
+
+// WithProvenance copies an entry's provenance into the match.
+func (m Match) WithProvenance(e *BankEntry) Match {
+	m.ExchangeID, m.ExchangeName = e.ExchangeID, e.ExchangeName
+	m.UpstreamID, m.UpstreamClassification = e.UpstreamID, e.UpstreamClassification
+	return m
 }
 
 // Matcher answers whether media are known. One implementation

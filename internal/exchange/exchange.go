@@ -59,6 +59,15 @@ type Page struct {
 	// Done says there is nothing after this page for now; the next fetch
 	// starts from Checkpoint and returns only what changed.
 	Done bool
+	// Skipped counts upstream records the client dropped: types Vigil does
+	// not hold, malformed hashes. Shown in the fetch's status, never fatal,
+	// so that one bad record cannot stall a list.
+	Skipped int
+	// Replace says the fetch delivers the whole list (an http-list): when
+	// the Done page is stored, the exchange's entries that this fetch did
+	// not deliver are removed. A Replace fetch killed midway is repeated
+	// whole, so its pages before Done keep the previous checkpoint.
+	Replace bool
 }
 
 // Client reads one exchange.
@@ -119,3 +128,12 @@ type RetryableError struct {
 
 func (e *RetryableError) Error() string { return "exchange: retryable: " + e.Err.Error() }
 func (e *RetryableError) Unwrap() error { return e.Err }
+
+// Rewinder is implemented by clients whose checkpoints hold paging links
+// that expire: after ErrCheckpointExpired the loop resumes from
+// Rewind(checkpoint), which restarts the expired link's window from its
+// beginning (entries delivered again are stored once). Clients without it
+// are asked again from the last stored checkpoint.
+type Rewinder interface {
+	Rewind(checkpoint string) string
+}

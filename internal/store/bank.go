@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -156,37 +157,88 @@ func (db *DB) CountBankEntries(ctx context.Context, bankID int64) (int64, error)
 	return n, wrap(err, "count bank entries")
 }
 
-// entryRowsPerStatement bounds one multi-row INSERT on SQLite: 7
-// parameters a row keeps it at 14,000, under SQLite's limit of 32,766.
+// entryRowsPerStatement bounds one multi-row INSERT on SQLite: 13
+// parameters a row keeps it at 26,000, under SQLite's limit of 32,766.
 const entryRowsPerStatement = 2000
+
+const entryInsertColumns = `bank_id, signal, value, classification, note, added_at, added_from,
+	exchange_id, upstream_id, upstream_class, tags, fetched_at, seen_round`
 
 // insertEntriesSQLite returns the multi-row INSERT for n entries. It uses
 // anonymous "?" parameters: SQLite looks named ones ($n) up in a list, which
 // makes a statement with thousands of them quadratic to prepare and bind.
-func insertEntriesSQLite(n int) string {
+func insertEntriesSQLite(n int, tail string) string {
 	var s strings.Builder
-	s.Grow(20 * n)
-	s.WriteString(`INSERT INTO bank_entries (bank_id, signal, value, classification, note, added_at, added_from) VALUES `)
+	s.Grow(30*n + len(tail))
+	s.WriteString(`INSERT INTO bank_entries (` + entryInsertColumns + `) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			s.WriteByte(',')
 		}
-		s.WriteString("(?,?,?,?,?,?,?)")
+		s.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
-	s.WriteString(entryInsertTail)
+	s.WriteString(tail)
 	return s.String()
 }
 
 const entryInsertTail = ` ON CONFLICT (bank_id, signal, value) DO NOTHING RETURNING id, signal, value`
 
+// exchangeInsertTail: an entry an exchange delivers again is its own (the
+// same exchange's) and is marked seen in this round with its provenance
+// refreshed; an entry that came from elsewhere is left alone. Updated rows
+// are returned too: the caller tells new ones by their ID.
+const exchangeInsertTail = ` ON CONFLICT (bank_id, signal, value) DO UPDATE SET seen_round = excluded.seen_round,
+	upstream_id = excluded.upstream_id, upstream_class = excluded.upstream_class, tags = excluded.tags,
+	fetched_at = excluded.fetched_at WHERE bank_entries.exchange_id = excluded.exchange_id
+	RETURNING id, signal, value`
+
 // insertEntriesPostgres inserts a whole batch as arrays: one short
 // statement, instead of one with thousands of parameters to parse and plan.
-const insertEntriesPostgres = `INSERT INTO bank_entries (bank_id, signal, value, classification, note, added_at, added_from)
-	SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])` + entryInsertTail
+const insertEntriesPostgres = `INSERT INTO bank_entries (` + entryInsertColumns + `)
+	SELECT $1, s, v, c, n, a, f, $8, u, uc, t, $12::timestamptz, $13
+	FROM unnest($2::text[], $3::bytea[], $4::text[], $5::text[], $6::timestamptz[], $7::text[], $9::text[], $10::text[], $11::text[])
+	AS x(s, v, c, n, a, f, u, uc, t)`
+
+// entrySource says who inserts entries: an exchange (ID, delivery time,
+// full-list round) or nobody in particular (zero).
+type entrySource struct {
+	exchangeID int64
+	fetchedAt  *time.Time
+	round      int64
+}
+
+// formatTags stores tags as a JSON array ("" for none).
+func formatTags(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(tags)
+	return string(b)
+}
+
+func parseTags(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var tags []string
+	_ = json.Unmarshal([]byte(s), &tags) // written by formatTags
+	return tags
+}
 
 // insertEntries runs the INSERTs for a batch and calls fn for each new row.
 func (db *DB) insertEntries(ctx context.Context, tx Tx, bankID int64, entries []*vigil.BankEntry, raw [][]byte,
 	fn func(id int64, signal string, value []byte)) error {
+	return db.insertEntriesFrom(ctx, tx, bankID, entrySource{}, entries, raw, fn)
+}
+
+// insertEntriesFrom inserts entries from src; fn sees each row inserted
+// or, for an exchange, delivered again.
+func (db *DB) insertEntriesFrom(ctx context.Context, tx Tx, bankID int64, src entrySource, entries []*vigil.BankEntry,
+	raw [][]byte, fn func(id int64, signal string, value []byte)) error {
+	tail := entryInsertTail
+	if src.exchangeID != 0 {
+		tail = exchangeInsertTail
+	}
 	scan := func(rows Rows) error {
 		defer rows.Close()
 		for rows.Next() {
@@ -203,26 +255,30 @@ func (db *DB) insertEntries(ctx context.Context, tx Tx, bankID int64, entries []
 	if db.drv.ArrayParams() {
 		n := len(entries)
 		signals, classes, notes, froms := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ups, upClasses, tags := make([]string, n), make([]string, n), make([]string, n)
 		ats := make([]time.Time, n)
 		for i, e := range entries {
 			signals[i], classes[i], notes[i], froms[i], ats[i] = string(e.Signal), e.Classification, e.Note, e.AddedFrom, e.AddedAt
+			ups[i], upClasses[i], tags[i] = e.UpstreamID, e.UpstreamClassification, formatTags(e.Tags)
 		}
-		rows, err := tx.Query(ctx, insertEntriesPostgres, bankID, signals, raw, classes, notes, ats, froms)
+		rows, err := tx.Query(ctx, insertEntriesPostgres+tail, bankID, signals, raw, classes, notes, ats, froms,
+			src.exchangeID, ups, upClasses, tags, src.fetchedAt, src.round)
 		if err != nil {
 			return err
 		}
 		return scan(rows)
 	}
-	args := make([]any, 0, 7*entryRowsPerStatement)
+	args := make([]any, 0, 13*entryRowsPerStatement)
 	for start := 0; start < len(entries); start += entryRowsPerStatement {
 		end := min(start+entryRowsPerStatement, len(entries))
 		args = args[:0]
 		for i := start; i < end; i++ {
 			e := entries[i]
 			// The sqlite driver stores times as Unix microseconds.
-			args = append(args, bankID, string(e.Signal), raw[i], e.Classification, e.Note, e.AddedAt, e.AddedFrom)
+			args = append(args, bankID, string(e.Signal), raw[i], e.Classification, e.Note, e.AddedAt, e.AddedFrom,
+				src.exchangeID, e.UpstreamID, e.UpstreamClassification, formatTags(e.Tags), src.fetchedAt, src.round)
 		}
-		rows, err := tx.Query(ctx, insertEntriesSQLite(end-start), args...)
+		rows, err := tx.Query(ctx, insertEntriesSQLite(end-start, tail), args...)
 		if err != nil {
 			return err
 		}
@@ -330,14 +386,25 @@ func (db *DB) RemoveBankEntry(ctx context.Context, bankID int64, signal vigil.Si
 	}), "remove bank entry")
 }
 
-const entryColumns = `id, bank_id, signal, value, classification, added_at, added_from, note`
+// entryColumns are read from bank_entries (alias e), with the name of the
+// exchange the entry came from: queries join exchanges (alias x) or select
+// ” in its place (entryColumnsNoName).
+const entryColumnsBase = `e.id, e.bank_id, e.signal, e.value, e.classification, e.added_at, e.added_from, e.note,
+	e.exchange_id, e.upstream_id, e.upstream_class, e.tags, e.fetched_at`
+const entryColumns = entryColumnsBase + `, COALESCE(x.name, '')`
+const entryColumnsNoName = entryColumnsBase + `, ''`
 
 func scanEntry(row Row) (*vigil.BankEntry, error) {
 	e := &vigil.BankEntry{}
-	var signal string
+	var signal, tags string
 	var value []byte
-	err := row.Scan(&e.ID, &e.BankID, &signal, &value, &e.Classification, &e.AddedAt, &e.AddedFrom, &e.Note)
-	e.Signal, e.Value = vigil.SignalType(signal), hex.EncodeToString(value)
+	var fetched *time.Time
+	err := row.Scan(&e.ID, &e.BankID, &signal, &value, &e.Classification, &e.AddedAt, &e.AddedFrom, &e.Note,
+		&e.ExchangeID, &e.UpstreamID, &e.UpstreamClassification, &tags, &fetched, &e.ExchangeName)
+	e.Signal, e.Value, e.Tags = vigil.SignalType(signal), hex.EncodeToString(value), parseTags(tags)
+	if fetched != nil {
+		e.FetchedAt = *fetched
+	}
 	return e, err
 }
 
@@ -363,8 +430,8 @@ func (db *DB) BankEntries(ctx context.Context, bankID, afterID int64, limit int)
 	if limit <= 0 {
 		limit = 1000
 	}
-	es, err := db.queryEntries(ctx, "list bank entries", `SELECT `+entryColumns+` FROM bank_entries
-		WHERE bank_id = $1 AND id > $2 ORDER BY id LIMIT $3`, bankID, afterID, limit)
+	es, err := db.queryEntries(ctx, "list bank entries", `SELECT `+entryColumnsNoName+` FROM bank_entries e
+		WHERE e.bank_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3`, bankID, afterID, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +445,8 @@ func (db *DB) FindBankEntries(ctx context.Context, ids []int64) ([]*vigil.BankEn
 	for start := 0; start < len(ids); start += chunk {
 		in, args := inList(ids[start:min(start+chunk, len(ids))])
 		es, err := db.queryEntries(ctx, "find bank entries",
-			`SELECT `+entryColumns+` FROM bank_entries WHERE id IN (`+in+`)`, args...)
+			`SELECT `+entryColumns+` FROM bank_entries e
+			LEFT JOIN exchanges x ON x.id = e.exchange_id WHERE e.id IN (`+in+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

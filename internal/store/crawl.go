@@ -62,6 +62,9 @@ func (db *DB) FinishPage(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fe
 		if err != nil {
 			return err
 		}
+		if err := db.graphPage(ctx, tx, task, f); err != nil {
+			return err
+		}
 		if f.Reason != "" && task.Depth == 0 {
 			if _, err := tx.Exec(ctx, `UPDATE reported_urls SET status_reason = $2 WHERE id = $1`,
 				task.ReportedURLID, failureReason(f)); err != nil {
@@ -161,10 +164,12 @@ func (db *DB) recordMedia(ctx context.Context, tx Tx, task *vigil.CrawlTask, f *
 	if task.PageFetchID != 0 {
 		pageFetch = &task.PageFetchID
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO media_sightings (media_id, reported_url_id, fetch_id, page_fetch_id, url, seen_at)
+	if _, err = tx.Exec(ctx, `INSERT INTO media_sightings (media_id, reported_url_id, fetch_id, page_fetch_id, url, seen_at)
 		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-		m.ID, task.ReportedURLID, fetchID, pageFetch, task.Target, now)
-	return err
+		m.ID, task.ReportedURLID, fetchID, pageFetch, task.Target, now); err != nil {
+		return err
+	}
+	return db.graphMedia(ctx, tx, task, f, m)
 }
 
 // recordHashes stores a media item's hashes unless it was hashed already,
@@ -253,6 +258,11 @@ func (db *DB) recordVerdictQueued(ctx context.Context, tx Tx, mediaID int64, mat
 		mediaID, string(status), class, now, queued)
 	if err != nil {
 		return err
+	}
+	if n == 1 {
+		if err := db.graphVerdict(ctx, tx, mediaID, matches); err != nil {
+			return err
+		}
 	}
 	for _, m := range matches {
 		if n == 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
 )
@@ -21,9 +22,18 @@ func (e *env) api(method, path, key, contentType, body string) (int, map[string]
 		req.Header.Set("Content-Type", contentType)
 	}
 	resp, b := e.do(http.DefaultClient, req)
-	out := map[string]string{}
-	if err := json.Unmarshal([]byte(b), &out); err != nil {
+	// Strings as they are; any other value as its JSON text.
+	raw := map[string]json.RawMessage{}
+	if err := json.Unmarshal([]byte(b), &raw); err != nil {
 		e.t.Errorf("%s %s: answer is not a JSON object: %q", method, path, b)
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			s = string(v)
+		}
+		out[k] = s
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		e.t.Errorf("%s %s: Content-Type %q", method, path, ct)
@@ -46,6 +56,13 @@ func TestAPIReports(t *testing.T) {
 			t.Errorf("status: %d %v", status, out)
 		}
 		rep, err := db.FindReportByTrackingCode(context.Background(), code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The case reference staff and notices use (no prefix configured).
+		if want := `["` + vigil.CaseReference("", rep.URLs[0].ID, rep.URLs[0].FirstReportedAt) + `"]`; out["case_references"] != want {
+			t.Errorf("case references %s, want %s", out["case_references"], want)
+		}
 		if err != nil || rep.Source != "api" || rep.APIKeyID == 0 || rep.Language != "nl" || !rep.SawVideos ||
 			rep.URLs[0].URL != "https://example.com/a" {
 			t.Errorf("stored report: %+v %v", rep, err)

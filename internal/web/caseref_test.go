@@ -14,21 +14,25 @@ import (
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
-// TestCaseReferenceOnPages: the takedowns page and the case page show one
-// case reference, the case's (not the takedown's number), linked both ways.
+// TestCaseReferenceOnPages: the takedowns page, the case page and the API's
+// report status show one case reference, the case's (not the takedown's
+// number), linked both ways.
 func TestCaseReferenceOnPages(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.Open(t, "sqlite")
 	e := newEnv(t, db, withWorkbench(db, testrig.Vault(t)), func(c *web.Config) { c.Takedown.CaseRefPrefix = "BE" })
 	e.addUser("sup", vigil.RoleSupervisor, "a long supervisor password")
 	// Two URLs, so that the case's number and the takedown's differ.
-	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{"https://a.example/one", "https://b.example/two"}}, vigil.SourceAPI, time.Now())
+	key := e.apiKey("partner")
+	status, out := e.api("POST", "/api/v1/reports", key, "application/json", `{"urls": ["https://a.example/one", "https://b.example/two"]}`)
+	if status != 201 {
+		t.Fatalf("report: %d %v", status, out)
+	}
+	rep, err := db.FindReportByTrackingCode(ctx, out["tracking_code"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateReport(ctx, rep); err != nil {
-		t.Fatal(err)
-	}
+	created := out["case_references"]
 	u := rep.URLs[1]
 	// The takedown as the store opens one for illegal media (no worker runs
 	// here to trace it).
@@ -61,6 +65,11 @@ func TestCaseReferenceOnPages(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `<span id="case-ref">`+ref+`</span>`) || !strings.Contains(body, `id="case-takedown"`) ||
 		!strings.Contains(body, `href="/staff/takedowns"`) {
 		t.Errorf("case page: %d, lacks the reference %s or the takedown section", resp.StatusCode, ref)
+	}
+	// The API names the same case.
+	if status, out := e.api("GET", "/api/v1/reports/"+rep.TrackingCode, key, "", ""); status != 200 ||
+		!strings.Contains(out["case_references"], `"`+ref+`"`) || out["case_references"] != created {
+		t.Errorf("report status: %d %v, want %s as when filed (%s)", status, out, ref, created)
 	}
 	// A case not on the takedown path says so.
 	if _, body := e.get(c, fmt.Sprintf("/staff/cases/%d", rep.URLs[0].ID)); !strings.Contains(body, "Not on the takedown path") {

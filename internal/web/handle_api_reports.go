@@ -26,6 +26,20 @@ type apiReport struct {
 type apiReportStatus struct {
 	TrackingCode string `json:"tracking_code"`
 	Status       string `json:"status"`
+	// CaseReferences are the cases the report's URLs are, in the order
+	// given (a URL reported before joins its existing case): the
+	// references staff, notices and packages use, so that a partner's
+	// question names the right case.
+	CaseReferences []string `json:"case_references"`
+}
+
+// reportStatus is the API's answer about rep.
+func (s *Server) reportStatus(rep *vigil.Report) apiReportStatus {
+	out := apiReportStatus{TrackingCode: rep.TrackingCode, Status: string(rep.Status), CaseReferences: []string{}}
+	for _, u := range rep.URLs {
+		out.CaseReferences = append(out.CaseReferences, vigil.CaseReference(s.cfg.Takedown.CaseRefPrefix, u.ID, u.FirstReportedAt))
+	}
+	return out
 }
 
 // handleAPIReportCreate files a report for a partner.
@@ -63,7 +77,7 @@ func (s *Server) handleAPIReportCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logger.Info("report received", "source", "api", "api_key", apiKeyFrom(r.Context()).Name, "urls", len(rep.URLs))
-	writeJSON(w, http.StatusCreated, apiReportStatus{TrackingCode: rep.TrackingCode, Status: string(rep.Status)})
+	writeJSON(w, http.StatusCreated, s.reportStatus(rep))
 }
 
 func decodeAPIReport(w http.ResponseWriter, r *http.Request) (*apiReport, error) {
@@ -123,5 +137,5 @@ func (s *Server) handleAPIReportStatus(w http.ResponseWriter, r *http.Request) {
 		s.writeAPIError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apiReportStatus{TrackingCode: rep.TrackingCode, Status: string(rep.Status)})
+	writeJSON(w, http.StatusOK, s.reportStatus(rep))
 }

@@ -132,6 +132,7 @@ type navLink struct{ Path, Label, ID string }
 var staffNav = []navLink{
 	{"/staff/", "Overview", ""}, {"/staff/queue", "Queue", ""}, {"/staff/jobs", "Jobs", ""}, {"/staff/takedowns", "Takedowns", ""},
 	{"/staff/victims", "Victims", ""}, {"/staff/statistics", "Statistics", "nav-statistics"}, {"/staff/users", "Users", ""},
+	{"/staff/partners", "Partners", ""},
 	{"/staff/audit", "Audit log", ""}, {"/staff/enrol", "Two-factor", ""},
 }
 

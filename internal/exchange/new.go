@@ -1,0 +1,17 @@
+package exchange
+
+import "fmt"
+
+// New returns the client for cfg.Kind.
+func New(cfg Config) (Client, error) {
+	if cfg.HTTP == nil {
+		return nil, fmt.Errorf("exchange: no HTTP client given")
+	}
+	switch cfg.Kind {
+	case KindHTTPList, KindNCMEC:
+		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
+	case KindThreatExchange, KindStopNCII:
+		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
+	}
+	return nil, fmt.Errorf("exchange: unknown kind %q", cfg.Kind)
+}

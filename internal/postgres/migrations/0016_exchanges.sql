@@ -1,0 +1,45 @@
+-- Hash exchanges (issue 15): configured sources bound to a bank, fetched on
+-- a schedule. Credentials are sealed by the store (enc1:…) and never read
+-- back except by the fetcher. The lease (lease_owner, lease_until) makes one
+-- fetch per exchange across processes; the checkpoint is written in the
+-- same transaction as each page's entries.
+CREATE TABLE exchanges (
+	id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	kind TEXT NOT NULL,
+	bank_id BIGINT NOT NULL REFERENCES banks (id),
+	url TEXT NOT NULL DEFAULT '',
+	token TEXT NOT NULL DEFAULT '',
+	username TEXT NOT NULL DEFAULT '',
+	password TEXT NOT NULL DEFAULT '',
+	schedule_s INTEGER NOT NULL DEFAULT 0,
+	allow_private BOOLEAN NOT NULL DEFAULT FALSE,
+	enabled BOOLEAN NOT NULL DEFAULT TRUE,
+	signal_types TEXT NOT NULL DEFAULT '',
+	classifications TEXT NOT NULL DEFAULT '',
+	checkpoint TEXT NOT NULL DEFAULT '',
+	-- The round of a full list (http-list) last completed; entries carry
+	-- the round that last delivered them (bank_entries.seen_round).
+	list_round BIGINT NOT NULL DEFAULT 0,
+	created_at TIMESTAMPTZ NOT NULL,
+	next_fetch_at TIMESTAMPTZ NOT NULL,
+	lease_owner TEXT NOT NULL DEFAULT '',
+	lease_until TIMESTAMPTZ NOT NULL DEFAULT TIMESTAMPTZ '1970-01-01 00:00:00+00',
+	last_started_at TIMESTAMPTZ,
+	last_finished_at TIMESTAMPTZ,
+	last_added INTEGER NOT NULL DEFAULT 0,
+	last_removed INTEGER NOT NULL DEFAULT 0,
+	last_skipped INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	last_lag_max_ms BIGINT NOT NULL DEFAULT 0,
+	last_lag_mean_ms BIGINT NOT NULL DEFAULT 0
+);
+
+-- Provenance of bank entries (also issue 17's upstream id).
+ALTER TABLE bank_entries ADD COLUMN exchange_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE bank_entries ADD COLUMN upstream_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE bank_entries ADD COLUMN upstream_class TEXT NOT NULL DEFAULT '';
+ALTER TABLE bank_entries ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+ALTER TABLE bank_entries ADD COLUMN fetched_at TIMESTAMPTZ;
+ALTER TABLE bank_entries ADD COLUMN seen_round BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX bank_entries_exchange ON bank_entries (exchange_id, upstream_id) WHERE exchange_id <> 0;
