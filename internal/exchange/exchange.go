@@ -59,6 +59,10 @@ type Page struct {
 	// Done says there is nothing after this page for now; the next fetch
 	// starts from Checkpoint and returns only what changed.
 	Done bool
+	// Skipped counts upstream records the client dropped: types Vigil does
+	// not hold, malformed hashes. Shown in the fetch's status, never fatal,
+	// so that one bad record cannot stall a list.
+	Skipped int
 	// Replace says the fetch delivers the whole list (an http-list): when
 	// the Done page is stored, the exchange's entries that this fetch did
 	// not deliver are removed. A Replace fetch killed midway is repeated
