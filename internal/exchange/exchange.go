@@ -70,9 +70,6 @@ type Page struct {
 	// Replace client starts its list again after any error it returns
 	// (the loop then begins a new pass).
 	Replace bool
-	// Skipped counts upstream items of this page the client could not use
-	// (malformed lines).
-	Skipped int
 }
 
 // Client reads one exchange.

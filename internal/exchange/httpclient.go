@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/vigil-hotline/vigil/internal/crawl"
@@ -42,21 +41,6 @@ func HTTPClient(allowPrivate bool, resolver crawl.Resolver) *http.Client {
 	}}
 }
 
-// retryAfter reads a Retry-After header (seconds or an HTTP date).
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
 // StatusError is an HTTP answer that is not a success. It never holds the
 // body or the request's credentials.
 type StatusError struct {
@@ -81,12 +65,10 @@ func CheckStatus(resp *http.Response) error {
 	}
 	_, _ = io.CopyN(io.Discard, resp.Body, 4096)
 	_ = resp.Body.Close()
-	u := *resp.Request.URL
-	u.RawQuery, u.User = "", nil
-	err := &StatusError{Status: resp.StatusCode, URL: u.String()}
+	err := &StatusError{Status: resp.StatusCode, URL: RedactURL(resp.Request.URL)}
 	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests || s == http.StatusRequestTimeout || s == http.StatusTooEarly || s >= 500:
-		return &RetryableError{After: retryAfter(resp.Header, time.Now()), Err: err}
+		return &RetryableError{After: retryAfter(resp.Header.Get("Retry-After")), Err: err}
 	}
 	return err
 }
