@@ -33,7 +33,7 @@ func (db *DB) SetExchangeTrust(ctx context.Context, t vigil.ExchangeTrust) error
 		_, err := tx.Exec(ctx, `INSERT INTO exchange_trust (exchange_id, class_map, quarantine_share, quarantine_min_hits)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (exchange_id) DO UPDATE SET class_map = excluded.class_map,
 		quarantine_share = excluded.quarantine_share, quarantine_min_hits = excluded.quarantine_min_hits`,
-		t.ExchangeID, m, t.QuarantineShare, t.QuarantineMinHits)
+			t.ExchangeID, m, t.QuarantineShare, t.QuarantineMinHits)
 		return err
 	})
 	return wrap(err, "set exchange trust")
