@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
@@ -100,6 +101,12 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
+	// The federation key is made at first start, so that `vigil partner
+	// key` and the partners page can give it to partners.
+	fedKey, err := federationKey(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c := web.Config{
 		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret: secret, SecureCookies: cfg.SecureCookies,
@@ -108,7 +115,8 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Statistics: statistics,
 		Identity:   identity, Victims: db,
-		Lookup: web.LookupConfig{Matcher: wc.matcher},
+		Lookup:     web.LookupConfig{Matcher: wc.matcher},
+		Federation: web.FederationConfig{Partners: db, PublicKey: federation.PublicKey(fedKey)},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady

@@ -31,8 +31,9 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 		Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret:   []byte("0123456789abcdef0123456789abcdef"),
 		FormRate: web.DefaultFormRate, APIRate: web.DefaultAPIRate,
-		Accounts: web.AccountsConfig{Audit: db},
-		Takedown: web.TakedownConfig{Stats: db, Takedowns: db},
+		Accounts:   web.AccountsConfig{Audit: db},
+		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db},
+		Federation: web.FederationConfig{Partners: db},
 	}
 	for _, m := range mod {
 		m(&cfg)

@@ -67,6 +67,8 @@ type Config struct {
 	// Victims is the victim bank's submissions (issue 20); nil leaves the
 	// victim's pages out.
 	Victims vigil.VictimService
+	// Federation is the partner hotlines and the referral API (issue 16).
+	Federation FederationConfig
 
 	Now func() time.Time
 }
@@ -97,6 +99,7 @@ type Server struct {
 	// The partner API's state (issue 17): use counted per key, slots for
 	// files being hashed, and the OpenAPI document as a page.
 	usage        *apiUsage
+	keys         *keyCache
 	fileSlots    chan struct{}
 	apiReference []byte
 }
@@ -139,6 +142,7 @@ func New(cfg Config) (*Server, error) {
 		keyLimit:  newKeyLimiter(cfg.Now),
 	}
 	s.usage = newAPIUsage(cfg.APIKeys, cfg.Logger, cfg.Now)
+	s.keys = newKeyCache(cfg.APIKeys, cfg.Now, s.usage.writtenFor, s.usage.countedFor)
 	if cfg.Lookup.MaxFiles <= 0 {
 		cfg.Lookup.MaxFiles = 4
 	}
@@ -194,6 +198,7 @@ func (s *Server) routes() http.Handler {
 	s.takedownRoutes(mux)
 	s.victimRoutes(mux)
 	s.statisticsRoutes(mux)
+	s.federationRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before
