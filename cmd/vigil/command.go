@@ -40,6 +40,7 @@ func commands() []command {
 		{"purge", "[--dry-run]", "remove what the retention policy no longer keeps (cases on legal hold spared)", runPurge},
 		{"hold", "set|lift|list", "legal holds: cases the purge must keep", runHold},
 		{"evidence", "export|verify|key", "signed evidence packages of a case for the police", runEvidence},
+		{"map", "clusters|leads|export", "the network map: cases linked by shared media and infrastructure, leads, exports", runMap},
 		{"report", "annual --year YYYY", "the annual report as PDF, HTML or CSV", runReport},
 		{"bench", "intake|hash|match|crawl|lookup|video|stats", "measurements", runBench},
 		{"version", "", "print the version", runVersion},
