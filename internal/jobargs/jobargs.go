@@ -133,3 +133,16 @@ func TakedownJob(args river.JobArgs, at time.Time) river.InsertManyParams {
 	}
 	return river.InsertManyParams{Args: args, InsertOpts: opts}
 }
+
+// QueueExchange sends analysts' verdicts back to the exchanges.
+const QueueExchange = "exchange"
+
+// ExchangeFeedbackArgs sends one verdict's feedback to the service that
+// supplied the entry, once (the notices' exactly-once protocol). It is
+// inserted in the same transaction as the verdict.
+type ExchangeFeedbackArgs struct {
+	VerdictID int64 `json:"verdict_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExchangeFeedbackArgs) Kind() string { return "exchange_feedback" }

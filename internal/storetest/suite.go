@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	t.Run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })
+	t.Run("Trust", func(t *testing.T) { testTrust(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {
