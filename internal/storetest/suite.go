@@ -45,10 +45,13 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("TakedownTrace", func(t *testing.T) { testTakedownTrace(t, open(t)) })
 	t.Run("OutboundClaims", func(t *testing.T) { testOutboundClaims(t, open(t)) })
 	t.Run("TakedownRecheck", func(t *testing.T) { testTakedownRecheck(t, open(t)) })
+	t.Run("ArchiveEntries", func(t *testing.T) { testArchiveEntries(t, open(t)) })
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
+	t.Run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	t.Run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })
+	t.Run("Trust", func(t *testing.T) { testTrust(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {
