@@ -204,9 +204,11 @@ func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, 
 		stopCheckpoints()
 		return nil, errors.Join(err, stopPipeline(sctx), stopMatcher())
 	}
+	stopExchanges := startExchangeScheduler(ctx, env, db)
 	return func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		stopExchanges()
 		stopPurge()
 		err := stopPipeline(sctx)
 		if err != nil {

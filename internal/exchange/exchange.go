@@ -66,7 +66,9 @@ type Page struct {
 	// Replace says the fetch delivers the whole list (an http-list): when
 	// the Done page is stored, the exchange's entries that this fetch did
 	// not deliver are removed. A Replace fetch killed midway is repeated
-	// whole, so its pages before Done keep the previous checkpoint.
+	// whole, so its pages before Done keep the previous checkpoint; a
+	// Replace client starts its list again after any error it returns
+	// (the loop then begins a new pass).
 	Replace bool
 }
 
@@ -121,6 +123,18 @@ type Config struct {
 	// HTTP is the client to use: the crawler's guarded client, or a plain
 	// one for an exchange that allows private addresses.
 	HTTP *http.Client
+	// IdleTimeout fails a body that stalls this long (0: a minute).
+	IdleTimeout time.Duration
+	// PageSize is the number of entries a page holds where the client
+	// chooses (0: the client's default).
+	PageSize int
+}
+
+func (c Config) idle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return time.Minute
 }
 
 // ErrCheckpointExpired says a paging link or cursor is no longer valid.
