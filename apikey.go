@@ -152,9 +152,14 @@ func APIKeyDay(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 type APIKeyService interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	// FindAPIKeyByHash returns the unrevoked key with this hash, with its
-	// use today. It reads the store every time, so that a revocation
-	// takes effect on the next request in every process.
+	// use today, read from the store.
 	FindAPIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// APIKeyGeneration returns a number that changes whenever any key is
+	// created, changed, revoked or removed, by any process: a server
+	// keeps keys in memory while it stays the same, so that a revocation
+	// takes effect on the next request in every process at the cost of
+	// reading one integer.
+	APIKeyGeneration(ctx context.Context) (int64, error)
 	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
 	RevokeAPIKey(ctx context.Context, name string) error
 	// UpdateAPIKey changes a key's scopes, rate and quota.

@@ -54,6 +54,10 @@ type fileConfig struct {
 		TLS      string `toml:"tls" env:"VIGIL_SMTP_TLS" doc:"required (STARTTLS), implicit (port 465) or opportunistic" example:"required"`
 	} `toml:"smtp"`
 
+	Map struct {
+		RulesFile string `toml:"rules_file" env:"VIGIL_MAP_RULES" doc:"network map link rules (JSON: link, degree_cap, no_link, cdn_links, near_duplicate); default: built in" example:""`
+	} `toml:"map"`
+
 	Media struct {
 		BlobDir string `toml:"blob_dir" env:"VIGIL_BLOB_DIR" doc:"folder of the encrypted media; default DATA/blobs" example:""`
 		KeyFile string `toml:"key_file" env:"VIGIL_MEDIA_KEY_FILE" doc:"media encryption key, never inside the blob folder; default DATA/keys/media.key" example:""`

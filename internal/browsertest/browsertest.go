@@ -26,6 +26,11 @@ func New(t *testing.T) context.Context {
 // NewTimeout is New for a test that needs more than New's 90 seconds.
 func NewTimeout(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
+	// A browser test starts a Chromium process and takes seconds: like
+	// the subprocess tests, not under -short (CI runs it in full).
+	if testing.Short() {
+		t.Skip("starts Chromium: not under -short")
+	}
 	path := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -69,6 +69,17 @@ func (db *DB) FindAPIKeyByHash(ctx context.Context, hash []byte) (*vigil.APIKey,
 	return k, nil
 }
 
+// APIKeyGeneration returns a number that changes whenever any key is
+// created, changed, revoked or removed (triggers keep it, whoever writes):
+// one indexed read of one integer, so that processes may keep keys in
+// memory and still see a revocation on the next request.
+func (db *DB) APIKeyGeneration(ctx context.Context) (int64, error) {
+	var gen int64
+	// An argument, so that the SQLite driver prepares it once.
+	err := db.drv.Reader().QueryRow(ctx, `SELECT generation FROM api_key_generation WHERE one = $1`, 1).Scan(&gen)
+	return gen, wrap(err, "api key generation")
+}
+
 // ListAPIKeys returns every key, revoked ones included, by name.
 func (db *DB) ListAPIKeys(ctx context.Context) ([]*vigil.APIKey, error) {
 	rows, err := db.drv.Reader().Query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY name`)

@@ -167,6 +167,9 @@ func (db *DB) RecordTrace(ctx context.Context, id int64, r *vigil.TraceResult) e
 		if err != nil || n == 0 {
 			return err
 		}
+		if err := db.graphTrace(ctx, tx, id, r); err != nil {
+			return err
+		}
 		queued, err := db.insertOutbound(ctx, tx, id, r.Messages)
 		if err != nil {
 			return err

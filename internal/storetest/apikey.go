@@ -16,10 +16,23 @@ import (
 // moves the last-used time forward only.
 func testAPIKeyScopesAndUse(t *testing.T, db *store.DB) {
 	ctx := context.Background()
+	gen := func() int64 {
+		t.Helper()
+		g, err := db.APIKeyGeneration(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g0 := gen()
 	h := sha256.Sum256([]byte("vgl_scoped"))
 	k := &vigil.APIKey{Name: "scoped", Hash: h[:]}
 	if err := db.CreateAPIKey(ctx, k); err != nil {
 		t.Fatal(err)
+	}
+	g1 := gen()
+	if g1 == g0 {
+		t.Error("creating a key left the key generation as it was")
 	}
 	got, err := db.FindAPIKeyByHash(ctx, h[:])
 	if err != nil || !slices.Equal(got.Scopes, vigil.DefaultAPIScopes) || got.LastUsedAt != nil || got.UsedToday != 0 {
@@ -35,6 +48,10 @@ func testAPIKeyScopesAndUse(t *testing.T, db *store.DB) {
 	if err := db.UpdateAPIKey(ctx, &vigil.APIKey{Name: "scoped", Scopes: []vigil.APIScope{"admin"}}); vigil.ErrorCode(err) != vigil.EINVALID {
 		t.Errorf("unknown scope: %v", err)
 	}
+	g2 := gen()
+	if g2 == g1 {
+		t.Error("changing a key left the key generation as it was")
+	}
 	now := db.Now().Truncate(time.Second)
 	day := vigil.APIKeyDay(now)
 	uses := []vigil.APIKeyUse{
@@ -43,6 +60,9 @@ func testAPIKeyScopesAndUse(t *testing.T, db *store.DB) {
 	}
 	if err := db.RecordAPIKeyUse(ctx, uses); err != nil {
 		t.Fatal(err)
+	}
+	if g3 := gen(); g3 != g2 {
+		t.Errorf("recording use moved the key generation (%d to %d): every process would drop its cached keys each second", g2, g3)
 	}
 	got, err = db.FindAPIKeyByHash(ctx, h[:])
 	if err != nil || got.UsedToday != 7 || got.RatePerMinute != 60 || got.DailyQuota != 1000 ||

@@ -39,11 +39,14 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Victims", func(t *testing.T) { testVictims(t, open(t)) })
 	t.Run("VictimFlag", func(t *testing.T) { testVictimFlag(t, open(t)) })
 	t.Run("FinishImage", func(t *testing.T) { testFinishImage(t, open(t)) })
+	t.Run("ArchiveEntries", func(t *testing.T) { testArchiveEntries(t, open(t)) })
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
+	t.Run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
 	t.Run("Referrals", func(t *testing.T) { testReferrals(t, open(t)) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	t.Run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })
+	t.Run("Trust", func(t *testing.T) { testTrust(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {
@@ -268,8 +271,15 @@ func testAPIKeys(t *testing.T, db *store.DB) {
 	if err := db.CreateReport(ctx, r); err != nil {
 		t.Fatal(err)
 	}
+	before, err := db.APIKeyGeneration(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := db.RevokeAPIKey(ctx, "partner-hotline"); err != nil {
 		t.Fatal(err)
+	}
+	if after, err := db.APIKeyGeneration(ctx); err != nil || after == before {
+		t.Errorf("revoking left the key generation at %d (%v): cached keys would outlive it", after, err)
 	}
 	if _, err := db.FindAPIKeyByHash(ctx, h[:]); !vigil.IsNotFound(err) {
 		t.Errorf("revoked key: want not found, got %v", err)

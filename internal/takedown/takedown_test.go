@@ -190,6 +190,9 @@ func TestRoutesByHostingCountry(t *testing.T) {
 // notice, a renotice follows, the provider takes it down, and the case
 // closes as removed with both notices and the time to removal.
 func TestRemovedAfterSecondNotice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits on River's scheduler, which moves a scheduled job every 5 s; the store's recheck writes are in storetest (TakedownRecheck)")
+	}
 	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db, simworld.Options{RenoticeInterval: 300 * time.Millisecond, EscalateAfter: 5})
 		h.world.Mail.OnMessage = func(m mailcatcher.Message) {
@@ -228,6 +231,9 @@ func TestRemovedAfterSecondNotice(t *testing.T) {
 // TestEscalatedWhileUp: content that stays up is escalated after the
 // configured number of renotices, to the upstream network and the police.
 func TestEscalatedWhileUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits on River's scheduler, which moves a scheduled job every 5 s; the store's recheck writes are in storetest (TakedownRecheck)")
+	}
 	db := storetest.Open(t, "sqlite")
 	h := newHarness(t, db, simworld.Options{RenoticeInterval: 200 * time.Millisecond, EscalateAfter: 1})
 	id := h.report(t, h.sim.URL(simnet.Mirror, "/"))

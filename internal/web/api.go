@@ -20,12 +20,14 @@ type apiCallCtxKey struct{}
 // quota (a batch lookup costs one per hash), lookups and matches.
 type apiCall struct {
 	calls, lookups, matches int64
+	key                     *cachedKey
 }
 
 // apiAuth admits requests that carry a valid, unrevoked API key holding
-// one of scopes as a bearer token, within the key's rate and daily quota. The key
-// is read from the store on every request, so a revocation or a scope
-// taken away holds from the next request in every process.
+// one of scopes as a bearer token, within the key's rate and daily quota.
+// Keys are kept in memory while the store's key generation stays the same
+// (read on every request, see keyCache), so a revocation or a scope taken
+// away holds from the next request in every process.
 func (s *Server) apiAuth(next http.HandlerFunc, scopes ...vigil.APIScope) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -35,7 +37,7 @@ func (s *Server) apiAuth(next http.HandlerFunc, scopes ...vigil.APIScope) http.H
 			writeJSONError(w, http.StatusUnauthorized, "an API key is required (Authorization: Bearer KEY)")
 			return
 		}
-		key, err := s.cfg.APIKeys.FindAPIKeyByHash(r.Context(), auth.HashToken(strings.TrimSpace(tok)))
+		ck, err := s.keys.find(r.Context(), auth.HashToken(strings.TrimSpace(tok)))
 		if err != nil {
 			if !vigil.IsNotFound(err) {
 				s.logger.Error("api key look-up", "err", err)
@@ -46,6 +48,7 @@ func (s *Server) apiAuth(next http.HandlerFunc, scopes ...vigil.APIScope) http.H
 			writeJSONError(w, http.StatusUnauthorized, "the API key is not valid")
 			return
 		}
+		key := ck.key
 		if !slices.ContainsFunc(scopes, key.Can) {
 			want := vigil.FormatAPIScopes(scopes)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vigil", error="insufficient_scope", scope="`+want+`"`)
@@ -61,11 +64,11 @@ func (s *Server) apiAuth(next http.HandlerFunc, scopes ...vigil.APIScope) http.H
 			writeJSONError(w, http.StatusTooManyRequests, "too many requests for this API key")
 			return
 		}
-		if key.OverQuota(s.usage.pendingFor(key.ID), 1) {
+		if key.OverQuota(s.keys.unrecorded(ck), 1) {
 			writeQuotaExceeded(w, s.cfg.Now())
 			return
 		}
-		call := &apiCall{calls: 1}
+		call := &apiCall{calls: 1, key: ck}
 		ctx := context.WithValue(context.WithValue(r.Context(), apiKeyCtxKey{}, key), apiCallCtxKey{}, call)
 		next(w, r.WithContext(ctx))
 		s.usage.add(key.ID, call.calls, call.lookups, call.matches)
@@ -82,11 +85,11 @@ func writeQuotaExceeded(w http.ResponseWriter, now time.Time) {
 // apiQuotaAllows reports whether the request's key may spend cost calls
 // of its quota in all (a batch), and charges them to the request.
 func (s *Server) apiQuotaAllows(r *http.Request, cost int64) bool {
-	key, call := apiKeyFrom(r.Context()), apiCallFrom(r.Context())
-	if key == nil || call == nil {
+	call := apiCallFrom(r.Context())
+	if call == nil || call.key == nil {
 		return true
 	}
-	if cost > call.calls && key.OverQuota(s.usage.pendingFor(key.ID), cost) {
+	if cost > call.calls && call.key.key.OverQuota(s.keys.unrecorded(call.key), cost) {
 		return false
 	}
 	call.calls = max(call.calls, cost)

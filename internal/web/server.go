@@ -99,7 +99,9 @@ type Server struct {
 	// The partner API's state (issue 17): use counted per key, slots for
 	// files being hashed, and the OpenAPI document as a page.
 	usage        *apiUsage
+	keys         *keyCache
 	fileSlots    chan struct{}
+	videoSlots   chan struct{}
 	apiReference []byte
 }
 
@@ -141,10 +143,15 @@ func New(cfg Config) (*Server, error) {
 		keyLimit:  newKeyLimiter(cfg.Now),
 	}
 	s.usage = newAPIUsage(cfg.APIKeys, cfg.Logger, cfg.Now)
+	s.keys = newKeyCache(cfg.APIKeys, cfg.Now, s.usage.writtenFor, s.usage.countedFor)
 	if cfg.Lookup.MaxFiles <= 0 {
 		cfg.Lookup.MaxFiles = 4
 	}
 	s.fileSlots = make(chan struct{}, cfg.Lookup.MaxFiles)
+	if cfg.Lookup.MaxVideos <= 0 {
+		cfg.Lookup.MaxVideos = 1
+	}
+	s.videoSlots = make(chan struct{}, cfg.Lookup.MaxVideos)
 	if s.apiReference, err = openapi.Reference(); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,17 @@
+-- One number that moves whenever an API key is created, changed, revoked
+-- or removed (by Vigil or by hand): each process keeps the keys it has
+-- seen in memory and reads only this number per request, so that a
+-- revocation still holds from the next request in every process.
+CREATE TABLE api_key_generation (
+	one INTEGER PRIMARY KEY CHECK (one = 1),
+	generation INTEGER NOT NULL
+) STRICT;
+INSERT INTO api_key_generation (one, generation) VALUES (1, 0);
+
+-- last_used_at is left out: it is written about once a second.
+CREATE TRIGGER api_keys_generation_insert AFTER INSERT ON api_keys
+BEGIN UPDATE api_key_generation SET generation = generation + 1 WHERE one = 1; END;
+CREATE TRIGGER api_keys_generation_update AFTER UPDATE OF name, key_hash, revoked, scopes, rate_per_minute, daily_quota ON api_keys
+BEGIN UPDATE api_key_generation SET generation = generation + 1 WHERE one = 1; END;
+CREATE TRIGGER api_keys_generation_delete AFTER DELETE ON api_keys
+BEGIN UPDATE api_key_generation SET generation = generation + 1 WHERE one = 1; END;
