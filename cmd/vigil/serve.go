@@ -116,7 +116,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Statistics: statistics,
 		Identity:   identity, Victims: db,
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
-		Federation: web.FederationConfig{Partners: db, PublicKey: federation.PublicKey(fedKey)},
+		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady
