@@ -69,6 +69,9 @@ type Config struct {
 	Victims vigil.VictimService
 	// Federation is the partner hotlines and the referral API (issue 16).
 	Federation FederationConfig
+	// Publish serves the hotline's own confirmed bank to partners as a
+	// signed list (issue 15); off when its Banks is nil.
+	Publish PublishConfig
 
 	Now func() time.Time
 }
@@ -204,6 +207,7 @@ func (s *Server) routes() http.Handler {
 	s.victimRoutes(mux)
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
+	s.publishRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before
