@@ -117,6 +117,9 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Identity:   identity, Victims: db,
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
 		Federation: web.FederationConfig{Partners: db, PublicKey: federation.PublicKey(fedKey)},
+		// The confirmed bank is published to partners signed with the
+		// key they already hold for referrals.
+		Publish: web.PublishConfig{Banks: db, Key: fedKey},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady
