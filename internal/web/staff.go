@@ -130,7 +130,7 @@ type navLink struct{ Path, Label, ID string }
 // staffNav is the staff menu, in order; each entry shows only to those
 // whom its GET route admits.
 var staffNav = []navLink{
-	{"/staff/", "Overview", ""}, {"/staff/queue", "Queue", ""}, {"/staff/jobs", "Jobs", ""}, {"/staff/takedowns", "Takedowns", ""},
+	{"/staff/", "Overview", ""}, {"/staff/queue", "Queue", ""}, {"/staff/jobs", "Jobs", ""}, {"/staff/takedowns", "Takedowns", ""}, {"/staff/map", "Map", "nav-map"},
 	{"/staff/victims", "Victims", ""}, {"/staff/statistics", "Statistics", "nav-statistics"}, {"/staff/users", "Users", ""},
 	{"/staff/partners", "Partners", ""},
 	{"/staff/audit", "Audit log", ""}, {"/staff/enrol", "Two-factor", ""},
