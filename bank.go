@@ -215,6 +215,9 @@ type BankEntry struct {
 	Tags                   []string
 	// FetchedAt is when the entry was (last) delivered by the exchange.
 	FetchedAt time.Time
+	// Suppressed is why the entry is out of the match indexes
+	// (SuppressQuarantine, SuppressDispute), "" when it matches.
+	Suppressed string
 }
 
 // Limits on entry text, so that a hostile list cannot bloat the store.

@@ -13,7 +13,40 @@ const (
 	TaskMedia TaskKind = "media"
 	TaskHash  TaskKind = "hash"
 	TaskMatch TaskKind = "match"
+	// TaskExtract opens a container (an archive, a PDF): each picture or
+	// video inside becomes a media item of its own, with the container as
+	// its parent.
+	TaskExtract TaskKind = "extract"
 )
+
+// Media classes beyond image and video: containers whose contents are
+// extracted and matched one by one.
+const (
+	MediaClassArchive  = "archive"
+	MediaClassDocument = "document"
+)
+
+// IsContainer reports whether media of this class are opened by an
+// extract task.
+func IsContainer(class string) bool {
+	return class == MediaClassArchive || class == MediaClassDocument
+}
+
+// ArchiveEntry is one entry of a container as evidence: where it sat
+// (Path, a label from the archive, never a file path), what its header said,
+// and the media item it became, or why it did not (Reason: encrypted,
+// not_media, too_large, …).
+type ArchiveEntry struct {
+	ParentID int64
+	// Seq is the entry's place in the container's listing.
+	Seq        int
+	Path       string
+	Size       int64
+	Modified   *time.Time
+	MediaID    int64
+	Reason     string
+	RecordedAt time.Time
+}
 
 // CrawlTask is one step of one reported URL's crawl. A task is unique per
 // reported URL, kind and target, and is done at most once: a job run again
@@ -108,6 +141,8 @@ type MediaService interface {
 	// MediaVideo returns a video's vPDQ hash and length, or why it has
 	// none; not found for other media.
 	MediaVideo(ctx context.Context, mediaID int64) (*MediaVideo, error)
+	// ListArchiveEntries returns what a container held, in order.
+	ListArchiveEntries(ctx context.Context, parentID int64) ([]*ArchiveEntry, error)
 }
 
 // MediaCounts are the pipeline's figures.
@@ -186,4 +221,30 @@ type CrawlService interface {
 	FindMedia(ctx context.Context, id int64) (*Media, error)
 	// MediaVideo returns a video's vPDQ hash, or why it has none.
 	MediaVideo(ctx context.Context, mediaID int64) (*MediaVideo, error)
+
+	// ArchiveEntryPaths lists the entries of a container recorded so far
+	// for this reported URL's crawl (those that became media seen in it,
+	// and those that did not become media): an extraction run again after
+	// a crash skips them.
+	ArchiveEntryPaths(ctx context.Context, parentID, reportedURLID int64) ([]string, error)
+	// FetchURL returns the final URL of a fetch: where a container's links
+	// are resolved from.
+	FetchURL(ctx context.Context, fetchID int64) (string, error)
+	// ArchiveNesting says how many containers enclose a media item (0 for
+	// one fetched by itself).
+	ArchiveNesting(ctx context.Context, mediaID int64) (int, error)
+	// FinishEntry records one entry of the container that task extracts,
+	// without finishing the task: the entry (its media item m, nil when it
+	// was not extracted, and where it was seen), m's hashes and verdict
+	// when h is not nil (as FinishImage), and next (TaskHash for a video,
+	// TaskExtract for a nested container, "" for none) queued for m. Calling it again for the same entry (a run
+	// after a crash, another crawl of the same container) adds only what is
+	// missing: an item is hashed and matched once.
+	FinishEntry(ctx context.Context, task *CrawlTask, e *ArchiveEntry, m *Media, h *MediaHashes, matches []Match, next TaskKind) error
+	// FinishExtract finishes a container's extract task: its format and,
+	// in h.Error, why it was not wholly examined (encrypted, a limit); its
+	// verdict by digest (matches); children (links in a PDF) queued. A
+	// container not wholly examined and not known waits for an analyst
+	// with that reason; one wholly examined does not (its entries do).
+	FinishExtract(ctx context.Context, task *CrawlTask, h *MediaHashes, matches []Match, children []CrawlChild, b CrawlBudget) error
 }

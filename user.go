@@ -103,6 +103,9 @@ type User struct {
 	// LockedUntil refuses sign-ins until then (zero when not locked).
 	FailedLogins int
 	LockedUntil  time.Time
+	// Language is the one the staff pages are shown in; empty follows the
+	// browser's Accept-Language.
+	Language Language
 }
 
 // HasTOTP reports whether the user has enrolled a second factor.
@@ -188,6 +191,9 @@ type UserService interface {
 	ReleaseLoginAttempt(ctx context.Context, id int64, failures int) error
 	// RecordLoginSuccess clears the failure count and any lock.
 	RecordLoginSuccess(ctx context.Context, id int64) error
+	// SetUserLanguage stores the language of the user's staff pages
+	// (empty: the browser's).
+	SetUserLanguage(ctx context.Context, id int64, lang Language) error
 	// SetSessionTwoFactor marks a session as confirmed with a second factor.
 	SetSessionTwoFactor(ctx context.Context, tokenHash []byte) error
 	// DeleteUserSessions ends every session of a user.

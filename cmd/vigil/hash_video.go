@@ -167,3 +167,19 @@ func (c *videoWorkerConfig) hasher(ctx context.Context, env *Env, rescueAfter ti
 	return video.New(tools, video.Options{Interval: c.Interval, Threads: 1,
 		Limits: video.Limits{MaxDuration: c.MaxDuration, Timeout: timeout}}), nil
 }
+
+// lookupHasher returns the scanning API's video hasher, or nil without
+// ffmpeg (videos are then looked up by their digests). A lookup is
+// answered while the client waits, within the server's 120 s write
+// timeout: a video that takes longer to hash is refused with its reason.
+func (c *videoWorkerConfig) lookupHasher() *video.Hasher {
+	tools, err := video.Find()
+	if err != nil || c.Interval < 0 {
+		return nil
+	}
+	return video.New(tools, video.Options{Interval: c.Interval, Threads: 1,
+		Limits: video.Limits{MaxDuration: c.MaxDuration, Timeout: lookupVideoTimeout, CPUSeconds: int(lookupVideoTimeout.Seconds())}})
+}
+
+// lookupVideoTimeout bounds the hashing of one uploaded video.
+const lookupVideoTimeout = 90 * time.Second

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/archive"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/hashing"
@@ -49,6 +50,7 @@ type workerConfig struct {
 
 	takedown *takedownConfig
 	video    videoWorkerConfig
+	archives archive.Limits
 	// matcher, when set, is the process's matcher, shared by the workers
 	// and the lookup API; startWorkers makes one otherwise.
 	matcher vigil.Matcher
@@ -84,6 +86,11 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	fs.Var(&c.Allow, "crawl-allow", "IP:PORT the crawler may reach although it is private or loopback (tests and demo only; repeatable)")
 	c.takedown = takedownFlags(fs, env)
 	c.video.flags(fs)
+	fs.IntVar(&c.archives.MaxEntries, "archive-max-entries", archive.DefaultMaxEntries, "entries an archive may list; more and it is refused unopened")
+	fs.Int64Var(&c.archives.MaxEntrySize, "archive-max-entry-bytes", archive.DefaultMaxEntrySize, "uncompressed bytes of one archive entry at most")
+	fs.Int64Var(&c.archives.MaxTotalSize, "archive-max-bytes", archive.DefaultMaxTotalSize, "uncompressed bytes of all an archive's entries at most")
+	fs.Int64Var(&c.archives.MaxRatio, "archive-max-ratio", archive.DefaultMaxRatio, "how many times its compressed size an archive (or entry) may expand to (zip bombs)")
+	fs.IntVar(&c.archives.MaxNesting, "archive-max-nesting", archive.DefaultMaxNesting, "archives inside archives opened, the outermost counting 1")
 	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", time.Minute,
 		"how often to write a signed checkpoint of the audit log's head outside the database (0: never)")
 	fs.DurationVar(&c.PurgeEvery, "purge-every", 24*time.Hour,
@@ -197,9 +204,11 @@ func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, 
 		stopCheckpoints()
 		return nil, errors.Join(err, stopPipeline(sctx), stopMatcher())
 	}
+	stopExchanges := startExchangeScheduler(ctx, env, db)
 	return func() error {
 		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		stopExchanges()
 		stopPurge()
 		err := stopPipeline(sctx)
 		if err != nil {
@@ -232,6 +241,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		MaxDepth: wc.MaxDepth,
 		Hashers:  wc.Hashers,
 		Video:    videoHasher, VideoHashers: wc.video.Hashers,
+		Archives: wc.archives,
 	}
 	if wc.MaxDepth == 0 {
 		p.MaxDepth = crawl.NoFollow

@@ -119,7 +119,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Statistics: statistics,
 		Identity:   identity, Victims: db,
-		Lookup:     web.LookupConfig{Matcher: wc.matcher},
+		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
 		Federation: web.FederationConfig{Partners: db, PublicKey: federation.PublicKey(fedKey)},
 		Map:        web.MapConfig{Store: db, Rules: rules},
 	}

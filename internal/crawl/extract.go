@@ -46,6 +46,9 @@ var mediaExts = map[string]bool{
 	".heic": true, ".heif": true, ".jxl": true, ".ico": true, ".svg": true,
 	".mp4": true, ".m4v": true, ".webm": true, ".mov": true, ".avi": true, ".mkv": true,
 	".wmv": true, ".flv": true, ".mpg": true, ".mpeg": true, ".3gp": true, ".ogv": true,
+	// Containers, followed wherever they are hosted: collections travel
+	// as archives and PDFs on file-hosting sites.
+	".zip": true, ".rar": true, ".7z": true, ".tar": true, ".tgz": true, ".gz": true, ".pdf": true,
 }
 
 // IsMediaURL reports whether a URL's path ends in a media file extension.

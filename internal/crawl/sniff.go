@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vigil-hotline/vigil/internal/archive"
 )
 
 // Class is the broad kind of a fetched body.
@@ -16,6 +18,10 @@ const (
 	ClassVideo Class = "video"
 	ClassHTML  Class = "html"
 	ClassOther Class = "other"
+	// ClassArchive (ZIP, RAR, 7z, tar, gzip) and ClassDocument (PDF) are
+	// containers: what they hold is extracted and matched item by item.
+	ClassArchive  Class = "archive"
+	ClassDocument Class = "document"
 )
 
 // Sniff returns the media type and class of a body judged from its bytes
@@ -57,13 +63,26 @@ func classOf(mime string) Class {
 		return ClassVideo
 	case mime == "text/html":
 		return ClassHTML
+	case mime == "application/pdf":
+		return ClassDocument
+	case archiveMIMEs[mime]:
+		return ClassArchive
 	}
 	return ClassOther
+}
+
+// archiveMIMEs are the media types sniffExtra gives containers.
+var archiveMIMEs = map[string]bool{
+	archive.ZIP.MIME(): true, archive.RAR.MIME(): true, archive.SevenZip.MIME(): true,
+	archive.Tar.MIME(): true, archive.Gzip.MIME(): true,
 }
 
 // sniffExtra recognises formats http.DetectContentType misses or reports
 // too vaguely.
 func sniffExtra(b []byte) string {
+	if f := archive.Detect(b); f != "" {
+		return f.MIME()
+	}
 	has := func(off int, sig string) bool {
 		return len(b) >= off+len(sig) && string(b[off:off+len(sig)]) == sig
 	}

@@ -8,7 +8,9 @@ func New(cfg Config) (Client, error) {
 		return nil, fmt.Errorf("exchange: no HTTP client given")
 	}
 	switch cfg.Kind {
-	case KindHTTPList, KindNCMEC:
+	case KindHTTPList:
+		return newHTTPList(cfg)
+	case KindNCMEC:
 		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
 	case KindThreatExchange, KindStopNCII:
 		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)

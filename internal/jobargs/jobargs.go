@@ -64,6 +64,15 @@ type MatchArgs struct {
 // Kind implements river.JobArgs.
 func (MatchArgs) Kind() string { return "match" }
 
+// ExtractArgs opens a stored container (an archive, a PDF) and hashes and
+// matches what it holds.
+type ExtractArgs struct {
+	TaskID int64 `json:"task_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExtractArgs) Kind() string { return "extract" }
+
 // TaskJob returns the job that works a crawl task of the given kind.
 func TaskJob(kind string, taskID int64) river.InsertManyParams {
 	var args river.JobArgs
@@ -77,6 +86,8 @@ func TaskJob(kind string, taskID int64) river.InsertManyParams {
 		args, queue = HashArgs{TaskID: taskID}, QueueHash
 	case "match":
 		args, queue = MatchArgs{TaskID: taskID}, QueueMatch
+	case "extract":
+		args, queue = ExtractArgs{TaskID: taskID}, QueueHash
 	default:
 		panic("jobargs: unknown task kind " + kind)
 	}
@@ -122,3 +133,16 @@ func TakedownJob(args river.JobArgs, at time.Time) river.InsertManyParams {
 	}
 	return river.InsertManyParams{Args: args, InsertOpts: opts}
 }
+
+// QueueExchange sends analysts' verdicts back to the exchanges.
+const QueueExchange = "exchange"
+
+// ExchangeFeedbackArgs sends one verdict's feedback to the service that
+// supplied the entry, once (the notices' exactly-once protocol). It is
+// inserted in the same transaction as the verdict.
+type ExchangeFeedbackArgs struct {
+	VerdictID int64 `json:"verdict_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ExchangeFeedbackArgs) Kind() string { return "exchange_feedback" }

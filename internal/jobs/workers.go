@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/archive"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/hashing"
@@ -43,6 +44,9 @@ type Pipeline struct {
 	// VideoHashers bounds how many videos are decoded at once (default
 	// half the CPUs: ffmpeg is a process of its own).
 	VideoHashers int
+	// Archives bounds what an archive may make a worker read (entries,
+	// sizes, compression ratio, nesting); zero fields take the defaults.
+	Archives archive.Limits
 
 	cpu    chan struct{}
 	videos chan struct{}
@@ -67,6 +71,7 @@ func (p *Pipeline) Register(w *river.Workers) {
 	river.AddWorker(w, &mediaWorker{p: p})
 	river.AddWorker(w, &hashWorker{p: p})
 	river.AddWorker(w, &matchWorker{p: p})
+	river.AddWorker(w, &extractWorker{p: p})
 }
 
 // Queues returns the pipeline's queues. Jobs spend much of their time on
@@ -152,6 +157,9 @@ func (w *pageWorker) Work(ctx context.Context, job *river.Job[jobargs.PageArgs])
 func (p *Pipeline) children(t *vigil.CrawlTask, page *crawl.Page) []vigil.CrawlChild {
 	var out []vigil.CrawlChild
 	switch page.Evidence.Class {
+	case crawl.ClassArchive, crawl.ClassDocument:
+		// A container reached as a page is opened as media.
+		return []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: page.Evidence.FinalURL, Depth: t.Depth}}
 	case crawl.ClassImage, crawl.ClassVideo:
 		out = []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: page.Evidence.FinalURL, Depth: t.Depth}}
 		// An SVG document is a picture and a document that can reference
@@ -204,7 +212,7 @@ func (w *mediaWorker) Work(ctx context.Context, job *river.Job[jobargs.MediaArgs
 		return w.p.finishImage(ctx, t, f, resp)
 	}
 	var m *vigil.Media
-	if err == nil && resp.Evidence.Class == crawl.ClassVideo {
+	if c := resp.Evidence.Class; err == nil && (c == crawl.ClassVideo || c == crawl.ClassArchive || c == crawl.ClassDocument) {
 		md5sum, sha1sum := md5.Sum(resp.Body), sha1.Sum(resp.Body)
 		m = newMedia(resp, hex.EncodeToString(md5sum[:]), hex.EncodeToString(sha1sum[:]))
 		if err := w.p.storeBlob(ctx, m, resp.Body); err != nil {
@@ -220,38 +228,45 @@ func (w *mediaWorker) Work(ctx context.Context, job *river.Job[jobargs.MediaArgs
 // anywhere before that transaction leaves the task pending: the job runs
 // again and nothing is recorded twice.
 func (p *Pipeline) finishImage(ctx context.Context, t *vigil.CrawlTask, f *vigil.Fetch, resp *crawl.Response) error {
-	hashed, err := p.Store.MediaHashed(ctx, resp.Evidence.SHA256)
+	m := newMedia(resp, "", "")
+	h, matches, err := p.hashImage(ctx, m, resp.Body)
 	if err != nil {
 		return err
-	}
-	var (
-		h       *vigil.MediaHashes
-		matches []vigil.Match
-		m       *vigil.Media
-	)
-	if hashed {
-		md5sum, sha1sum := md5.Sum(resp.Body), sha1.Sum(resp.Body)
-		m = newMedia(resp, hex.EncodeToString(md5sum[:]), hex.EncodeToString(sha1sum[:]))
-	} else {
-		var res hashing.Result
-		if h, res, err = p.hash(ctx, resp.Body); err != nil {
-			return err
-		}
-		if !res.Digested { // refused for its length before reading
-			res.MD5, res.SHA1 = md5.Sum(resp.Body), sha1.Sum(resp.Body)
-		}
-		m = newMedia(resp, hex.EncodeToString(res.MD5[:]), hex.EncodeToString(res.SHA1[:]))
-		matches, err = p.Matcher.Match(ctx, vigil.MatchQuery{
-			MD5: m.MD5, SHA1: m.SHA1, SHA256: m.SHA256, PDQ: h.PDQ, Quality: h.Quality, Dihedral: h.Dihedral,
-		})
-		if err != nil {
-			return fmt.Errorf("match %s: %w", m.SHA256, err)
-		}
 	}
 	if err := p.storeBlob(ctx, m, resp.Body); err != nil {
 		return err
 	}
 	return p.Store.FinishImage(ctx, t, f, m, h, matches)
+}
+
+// hashImage hashes and matches an image from its bytes, m.SHA256 given,
+// filling in m's other digests. The hashes are nil when the item was
+// hashed already (another crawl met it first): it is not hashed twice.
+func (p *Pipeline) hashImage(ctx context.Context, m *vigil.Media, body []byte) (*vigil.MediaHashes, []vigil.Match, error) {
+	hashed, err := p.Store.MediaHashed(ctx, m.SHA256)
+	if err != nil {
+		return nil, nil, err
+	}
+	if hashed {
+		md5sum, sha1sum := md5.Sum(body), sha1.Sum(body)
+		m.MD5, m.SHA1 = hex.EncodeToString(md5sum[:]), hex.EncodeToString(sha1sum[:])
+		return nil, nil, nil
+	}
+	h, res, err := p.hash(ctx, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !res.Digested { // refused for its length before reading
+		res.MD5, res.SHA1 = md5.Sum(body), sha1.Sum(body)
+	}
+	m.MD5, m.SHA1 = hex.EncodeToString(res.MD5[:]), hex.EncodeToString(res.SHA1[:])
+	matches, err := p.Matcher.Match(ctx, vigil.MatchQuery{
+		MD5: m.MD5, SHA1: m.SHA1, SHA256: m.SHA256, PDQ: h.PDQ, Quality: h.Quality, Dihedral: h.Dihedral,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("match %s: %w", m.SHA256, err)
+	}
+	return h, matches, nil
 }
 
 // hash computes an image's hashes, at most Hashers at once. A malformed or

@@ -378,7 +378,9 @@ func (m *Matcher) unloadBank(ctx context.Context, bankID int64) error {
 	})
 }
 
-// eachEntry pages through a bank's entries with IDs in (after, last].
+// eachEntry pages through a bank's entries with IDs in (after, last],
+// passing over suppressed ones (quarantined or disputed: out of the index
+// until released, which adds them back through the change feed).
 func (m *Matcher) eachEntry(ctx context.Context, bankID, after, last int64, fn func(*vigil.BankEntry, []byte) error) error {
 	raw := make([]byte, 32)
 	for {
@@ -390,6 +392,10 @@ func (m *Matcher) eachEntry(ctx context.Context, bankID, after, last int64, fn f
 			if last >= 0 && e.ID > last {
 				return nil
 			}
+			after = e.ID
+			if e.Suppressed != "" {
+				continue
+			}
 			n, err := hex.Decode(raw, []byte(e.Value))
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", e.ID, err)
@@ -397,7 +403,6 @@ func (m *Matcher) eachEntry(ctx context.Context, bankID, after, last int64, fn f
 			if err := fn(e, raw[:n]); err != nil {
 				return fmt.Errorf("entry %d: %w", e.ID, err)
 			}
-			after = e.ID
 		}
 		if len(page) < pageSize {
 			return nil
@@ -493,14 +498,15 @@ func (m *Matcher) Match(ctx context.Context, q vigil.MatchQuery) ([]vigil.Match,
 	for _, e := range entries {
 		c := cands[e.ID]
 		b := tbl.byID[e.BankID]
-		if b == nil || !b.Enabled || e.Signal != c.signal || (c.signal == vigil.SignalPDQ && c.distance > b.PDQThreshold) {
+		if b == nil || !b.Enabled || e.Signal != c.signal || (c.signal == vigil.SignalPDQ && c.distance > b.PDQThreshold) ||
+			e.Suppressed != "" {
 			continue
 		}
 		if b.Kind == vigil.BankAllow {
 			return nil, nil // analysts said: this never matches
 		}
 		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
-			Distance: c.distance, Classification: e.Classification, Variant: c.variant})
+			Distance: c.distance, Classification: e.Classification, Variant: c.variant}.WithProvenance(e))
 	}
 	out = append(out, videos...)
 	slices.SortFunc(out, func(a, b vigil.Match) int {

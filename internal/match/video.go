@@ -105,7 +105,7 @@ func (m *Matcher) matchVideo(ctx context.Context, q vigil.MatchQuery, tbl *bankT
 	}
 	for _, e := range entries {
 		b := tbl.byID[e.BankID]
-		if b == nil || !b.Enabled || e.Signal != vigil.SignalVPDQ {
+		if b == nil || !b.Enabled || e.Signal != vigil.SignalVPDQ || e.Suppressed != "" {
 			continue
 		}
 		cmp := vigil.CompareVideos(q.Video, e.Frames, vigil.VideoFrameDistance)
@@ -117,7 +117,7 @@ func (m *Matcher) matchVideo(ctx context.Context, q vigil.MatchQuery, tbl *bankT
 		}
 		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
 			Classification: e.Classification, Variant: "orig", QueryPercent: cmp.QueryPercent, CompPercent: cmp.CompPercent,
-			QueryFrames: cmp.QueryFrames})
+			QueryFrames: cmp.QueryFrames}.WithProvenance(e))
 	}
 	return out, false, nil
 }
@@ -154,7 +154,7 @@ func (m *Matcher) VideoFrameHits(ctx context.Context, frames []vigil.VideoFrame)
 	}
 	live := map[int64]bool{}
 	for _, e := range entries {
-		if b := tbl.byID[e.BankID]; b != nil && b.Enabled && b.Kind == vigil.BankBlock {
+		if b := tbl.byID[e.BankID]; b != nil && b.Enabled && b.Kind == vigil.BankBlock && e.Suppressed == "" {
 			live[e.ID] = true
 		}
 	}

@@ -15,6 +15,8 @@
 //     body, a one-byte-a-second server, a gzip bomb, a PNG claiming
 //     100,000×100,000 pixels, flaky 503s and 429s).
 //   - bench.example: a big gallery of Options.BenchImages images.
+//   - files.example: collections as ZIP, RAR, 7z and tar.gz archives,
+//     nested, encrypted, a zip bomb and a 10,000-entry archive.
 //
 // Every site serves /img/SEED.jpg|png|gif?q=&w= and /media/SEED.mp4.
 package simnet
@@ -65,7 +67,12 @@ type Options struct {
 	SlowInterval time.Duration
 	HugeSize     int64 // declared and streamed size of /huge; default 10 GB
 	BombSize     int64 // decompressed size of /bomb; default 1 GiB
-	Logger       *slog.Logger
+	// ZipBombSize is the zero bytes in files.example/bomb.zip (default
+	// 32 MiB: over a thousand times its compressed size); ManyEntries
+	// the entries of /many.zip (default 10,000).
+	ZipBombSize int64
+	ManyEntries int
+	Logger      *slog.Logger
 }
 
 func (o *Options) setDefaults() {
@@ -89,6 +96,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.BombSize <= 0 {
 		o.BombSize = 1 << 30
+	}
+	if o.ZipBombSize <= 0 {
+		o.ZipBombSize = 32 << 20
+	}
+	if o.ManyEntries <= 0 {
+		o.ManyEntries = 10000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -158,7 +171,7 @@ func Start(opts Options) (*Net, error) {
 		bigPNG:       BigPNG(100_000, 100_000),
 	}
 	lo := netip.MustParseAddr("127.0.0.1")
-	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench} {
+	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files} {
 		n.Resolver.Set(h, lo)
 	}
 	n.Resolver.Script(Rebind, []netip.Addr{lo}, []netip.Addr{netip.MustParseAddr("169.254.169.254")})
@@ -289,6 +302,9 @@ func (n *Net) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if site == Tricks && n.serveTricks(w, r) {
+		return
+	}
+	if site == Files && n.serveFiles(w, r) {
 		return
 	}
 	if site == Bench && n.serveBench(w, r) {

@@ -181,6 +181,16 @@ func (db *DB) RecordLoginSuccess(ctx context.Context, id int64) error {
 		`UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, id)
 }
 
+// SetUserLanguage stores the language of a user's staff pages; empty
+// follows the browser. Sessions stay open: it is a preference.
+func (db *DB) SetUserLanguage(ctx context.Context, id int64, lang vigil.Language) error {
+	if _, ok := vigil.ParseLanguage(string(lang)); !ok && lang != "" {
+		return vigil.Errorf(vigil.EINVALID, "unsupported language %q", lang)
+	}
+	return db.execOne(ctx, "set user language", vigil.Errorf(vigil.ENOTFOUND, "no user %d", id),
+		`UPDATE users SET language = $2 WHERE id = $1`, id, string(lang))
+}
+
 // SetSessionTwoFactor marks a session as confirmed with a second factor.
 func (db *DB) SetSessionTwoFactor(ctx context.Context, tokenHash []byte) error {
 	return db.execOne(ctx, "set session two-factor", vigil.Errorf(vigil.ENOTFOUND, "no such session"),

@@ -390,7 +390,7 @@ func (db *DB) RemoveBankEntry(ctx context.Context, bankID int64, signal vigil.Si
 // exchange the entry came from: queries join exchanges (alias x) or select
 // ” in its place (entryColumnsNoName).
 const entryColumnsBase = `e.id, e.bank_id, e.signal, e.value, e.classification, e.added_at, e.added_from, e.note,
-	e.exchange_id, e.upstream_id, e.upstream_class, e.tags, e.fetched_at`
+	e.exchange_id, e.upstream_id, e.upstream_class, e.tags, e.fetched_at, e.suppressed`
 const entryColumns = entryColumnsBase + `, COALESCE(x.name, '')`
 const entryColumnsNoName = entryColumnsBase + `, ''`
 
@@ -400,7 +400,7 @@ func scanEntry(row Row) (*vigil.BankEntry, error) {
 	var value []byte
 	var fetched *time.Time
 	err := row.Scan(&e.ID, &e.BankID, &signal, &value, &e.Classification, &e.AddedAt, &e.AddedFrom, &e.Note,
-		&e.ExchangeID, &e.UpstreamID, &e.UpstreamClassification, &tags, &fetched, &e.ExchangeName)
+		&e.ExchangeID, &e.UpstreamID, &e.UpstreamClassification, &tags, &fetched, &e.Suppressed, &e.ExchangeName)
 	e.Signal, e.Value, e.Tags = vigil.SignalType(signal), hex.EncodeToString(value), parseTags(tags)
 	if fetched != nil {
 		e.FetchedAt = *fetched

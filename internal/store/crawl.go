@@ -101,6 +101,12 @@ func (db *DB) FinishMedia(ctx context.Context, task *vigil.CrawlTask, f *vigil.F
 		if err := db.recordMedia(ctx, tx, task, f, m); err != nil {
 			return err
 		}
+		if vigil.IsContainer(m.Class) {
+			// The extraction carries the container's fetch: its entries
+			// were seen through it.
+			return db.queueChildren(ctx, tx, task, f.ID, []vigil.CrawlChild{{Kind: vigil.TaskExtract,
+				Target: fmt.Sprintf("media:%d", m.ID), MediaID: m.ID, Depth: task.Depth}}, vigil.CrawlBudget{})
+		}
 		return db.queueChildren(ctx, tx, task, 0, []vigil.CrawlChild{{Kind: vigil.TaskHash, Target: fmt.Sprintf("media:%d", m.ID), MediaID: m.ID}}, vigil.CrawlBudget{})
 	}), "finish media")
 }
@@ -151,16 +157,8 @@ func (db *DB) recordMedia(ctx context.Context, tx Tx, task *vigil.CrawlTask, f *
 		return err
 	}
 	now := db.Now()
-	err = tx.QueryRow(ctx, `INSERT INTO media (sha256, md5, sha1, size, class, mime, blob_key, status, first_seen_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING RETURNING id`,
-		m.SHA256, m.MD5, m.SHA1, m.Size, m.Class, m.MIME, m.BlobKey, string(vigil.MediaPending), now).Scan(&m.ID)
-	if err := ignoreNoRows(err); err != nil {
+	if err := db.insertMedia(ctx, tx, m); err != nil {
 		return err
-	}
-	if m.ID == 0 {
-		if err := tx.QueryRow(ctx, `SELECT id FROM media WHERE sha256 = $1`, m.SHA256).Scan(&m.ID); err != nil {
-			return err
-		}
 	}
 	var pageFetch *int64
 	if task.PageFetchID != 0 {
@@ -223,8 +221,18 @@ func (db *DB) FinishMatch(ctx context.Context, task *vigil.CrawlTask, matches []
 // entries it matched, or unknown and queued for an analyst; nothing when it
 // was matched already.
 func (db *DB) recordVerdict(ctx context.Context, tx Tx, mediaID int64, matches []vigil.Match) error {
+	return db.recordVerdictQueued(ctx, tx, mediaID, matches, true)
+}
+
+// recordVerdictQueued is recordVerdict; an unknown item waits for an
+// analyst only when queue is true (a container wholly examined does not:
+// its entries do).
+func (db *DB) recordVerdictQueued(ctx context.Context, tx Tx, mediaID int64, matches []vigil.Match, queue bool) error {
 	now := db.Now()
 	status, class, queued := vigil.MediaUnknown, "", &now
+	if !queue {
+		queued = nil
+	}
 	if len(matches) > 0 {
 		status, class, queued = vigil.MediaKnown, matches[0].Classification, nil
 		// A match in the hotline's not-illegal list never hides
@@ -292,6 +300,12 @@ func (db *DB) insertFetch(ctx context.Context, tx Tx, task *vigil.CrawlTask, f *
 // when no task is left. Pages and media found on a page carry the page's
 // fetch, so a case shows what was seen where.
 func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, pageFetchID int64, children []vigil.CrawlChild, b vigil.CrawlBudget) error {
+	return db.queueTasks(ctx, tx, task, pageFetchID, children, b, true)
+}
+
+// queueTasks is queueChildren, for a task that finishes (its own pending
+// count goes) or goes on (an extraction between entries).
+func (db *DB) queueTasks(ctx context.Context, tx Tx, task *vigil.CrawlTask, pageFetchID int64, children []vigil.CrawlChild, b vigil.CrawlBudget, finishing bool) error {
 	var pages, media int
 	if err := tx.QueryRow(ctx, `SELECT pages_queued, media_queued FROM reported_urls WHERE id = $1`,
 		task.ReportedURLID).Scan(&pages, &media); err != nil {
@@ -325,7 +339,7 @@ func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, p
 	var reason string
 	if err := tx.QueryRow(ctx, `UPDATE reported_urls SET tasks_pending = tasks_pending + $2, pages_queued = $3,
 		media_queued = $4, updated_at = $5 WHERE id = $1 RETURNING tasks_pending, status_reason`,
-		task.ReportedURLID, len(queued)-1, pages, media, now).Scan(&pending, &reason); err != nil {
+		task.ReportedURLID, len(queued)-finished(finishing), pages, media, now).Scan(&pending, &reason); err != nil {
 		return err
 	}
 	if status, ended := vigil.CrawlEnded(pending, reason); ended {
@@ -341,6 +355,13 @@ func (db *DB) queueChildren(ctx context.Context, tx Tx, task *vigil.CrawlTask, p
 		return nil
 	}
 	return tx.InsertJobs(ctx, queued)
+}
+
+func finished(finishing bool) int {
+	if finishing {
+		return 1
+	}
+	return 0
 }
 
 func nullID(id int64) *int64 {

@@ -32,15 +32,15 @@ func (db *DB) CreateUser(ctx context.Context, u *vigil.User) error {
 }
 
 const userColumns = `id, name, role, password_hash, created_at, disabled,
-	totp_secret, totp_pending, totp_last_step, failed_logins, locked_until`
+	totp_secret, totp_pending, totp_last_step, failed_logins, locked_until, language`
 
 func (db *DB) scanUser(row Row) (*vigil.User, error) {
 	u := &vigil.User{}
-	var role string
+	var role, lang string
 	var locked *time.Time
 	err := row.Scan(&u.ID, &u.Name, &role, &u.PasswordHash, &u.CreatedAt, &u.Disabled,
-		&u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep, &u.FailedLogins, &locked)
-	u.Role = vigil.Role(role)
+		&u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep, &u.FailedLogins, &locked, &lang)
+	u.Role, u.Language = vigil.Role(role), vigil.Language(lang)
 	if locked != nil {
 		u.LockedUntil = *locked
 	}

@@ -26,6 +26,23 @@ func testAccounts(t *testing.T, db *store.DB) {
 		t.Fatalf("new user: %+v %v", got, err)
 	}
 
+	// The staff pages' language: a preference, checked.
+	if got.Language != "" {
+		t.Errorf("new user's language %q, want empty (the browser's)", got.Language)
+	}
+	if err := db.SetUserLanguage(ctx, u.ID, vigil.LangNL); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.FindUserByName(ctx, "carla"); err != nil || got.Language != vigil.LangNL {
+		t.Errorf("language after setting nl: %+v %v", got, err)
+	}
+	if err := db.SetUserLanguage(ctx, u.ID, "xx"); vigil.ErrorCode(err) != vigil.EINVALID {
+		t.Errorf("language xx: want invalid, got %v", err)
+	}
+	if err := db.SetUserLanguage(ctx, 9999, vigil.LangFR); !vigil.IsNotFound(err) {
+		t.Errorf("language of a missing user: want not found, got %v", err)
+	}
+
 	// The replay guard only moves forward.
 	if err := db.UseTOTPStep(ctx, u.ID, 100); err != nil {
 		t.Fatal(err)

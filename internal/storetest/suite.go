@@ -39,11 +39,19 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Victims", func(t *testing.T) { testVictims(t, open(t)) })
 	t.Run("VictimFlag", func(t *testing.T) { testVictimFlag(t, open(t)) })
 	t.Run("FinishImage", func(t *testing.T) { testFinishImage(t, open(t)) })
+	t.Run("CrawlBudget", func(t *testing.T) { testCrawlBudget(t, open(t)) })
+	t.Run("CrawlClosing", func(t *testing.T) { testCrawlClosing(t, open(t)) })
+	t.Run("TakedownOpen", func(t *testing.T) { testTakedownOpen(t, open(t)) })
+	t.Run("TakedownTrace", func(t *testing.T) { testTakedownTrace(t, open(t)) })
+	t.Run("OutboundClaims", func(t *testing.T) { testOutboundClaims(t, open(t)) })
+	t.Run("TakedownRecheck", func(t *testing.T) { testTakedownRecheck(t, open(t)) })
+	t.Run("ArchiveEntries", func(t *testing.T) { testArchiveEntries(t, open(t)) })
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
 	t.Run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	t.Run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })
+	t.Run("Trust", func(t *testing.T) { testTrust(t, open(t)) })
 }
 
 func newReport(t *testing.T, urls ...string) *vigil.Report {

@@ -60,7 +60,7 @@ func generatedPNG(t testing.TB, seed uint64, w, h int) []byte {
 	return buf.Bytes()
 }
 
-func newLookupFixture(t *testing.T, db *store.DB, observe func(string, bool)) *lookupFixture {
+func newLookupFixture(t *testing.T, db *store.DB, observe func(string, bool), mods ...func(*web.Config)) *lookupFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &lookupFixture{png: generatedPNG(t, 7, 128, 96)}
@@ -92,6 +92,9 @@ func newLookupFixture(t *testing.T, db *store.DB, observe func(string, bool)) *l
 	f.env = newEnv(t, db, func(c *web.Config) {
 		c.Lookup = web.LookupConfig{Matcher: m, Hashing: hashing.Options{MaxBytes: 1 << 20, MaxPixels: 4_000_000}, Observe: observe}
 		c.Statistics = web.StatisticsConfig{Service: db}
+		for _, mod := range mods {
+			mod(c)
+		}
 	})
 	f.key = f.apiKeyWith("platform", []vigil.APIScope{vigil.ScopeLookup}, 0, 0)
 	return f
@@ -106,6 +109,9 @@ type lookupMatchJSON struct {
 	Source         string `json:"source"`
 	Variant        string `json:"variant"`
 	Transformed    bool   `json:"transformed"`
+	// A video match's shares of frames found.
+	QueryPercent    float64 `json:"query_percent"`
+	ComparedPercent float64 `json:"compared_percent"`
 }
 
 type lookupAnswerJSON struct {

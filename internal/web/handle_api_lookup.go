@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -15,7 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/video"
 )
 
 // LookupConfig serves the scanning API (issue 17).
@@ -27,6 +30,14 @@ type LookupConfig struct {
 	// MaxFiles is how many uploads are hashed at once (0: 4); the others
 	// wait, so that hostile files cannot take all memory together.
 	MaxFiles int
+	// Video hashes uploaded videos (vPDQ through ffmpeg); nil matches a
+	// video by its digests only, and says so in the answer.
+	Video *video.Hasher
+	// MaxVideoBytes bounds an uploaded video, held in memory while it is
+	// hashed (0: DefaultMaxVideoBytes).
+	MaxVideoBytes int64
+	// MaxVideos is how many uploaded videos are hashed at once (0: 1).
+	MaxVideos int
 	// Observe, if set, is told of each lookup: the signal asked and
 	// whether it matched (for the metrics). Never the hash.
 	Observe func(signal string, matched bool)
@@ -47,6 +58,11 @@ type lookupMatch struct {
 	// ("orig" when as it is); Transformed says it was not "orig".
 	Variant     string `json:"variant,omitempty"`
 	Transformed bool   `json:"transformed"`
+	// QueryPercent (P_q) and ComparedPercent (P_c) are a video match's
+	// shares of frames found: of the uploaded video's in the known one,
+	// and of the known video's in the upload.
+	QueryPercent    float64 `json:"query_percent,omitempty"`
+	ComparedPercent float64 `json:"compared_percent,omitempty"`
 }
 
 type lookupAnswer struct {
@@ -64,6 +80,11 @@ type lookupHashes struct {
 	Format  string `json:"format,omitempty"`
 	Width   int    `json:"width,omitempty"`
 	Height  int    `json:"height,omitempty"`
+	// A video's duration in seconds, the frames its vPDQ hash holds, and
+	// why it has none when it could not be computed here.
+	Duration   float64 `json:"duration,omitempty"`
+	VPDQFrames int     `json:"vpdq_frames,omitempty"`
+	VPDQError  string  `json:"vpdq_error,omitempty"`
 }
 
 type lookupBatch struct {
@@ -161,7 +182,7 @@ func (s *Server) lookup(r *http.Request, q vigil.MatchQuery, asked []vigil.Signa
 	for _, m := range ms {
 		out = append(out, lookupMatch{Signal: string(m.Signal), Bank: m.BankName, EntryID: strconv.FormatInt(m.EntryID, 10),
 			Distance: m.Distance, Classification: m.Classification, Source: string(m.BankSource),
-			Variant: m.Variant, Transformed: m.Transformed()})
+			Variant: m.Variant, Transformed: m.Transformed(), QueryPercent: m.QueryPercent, ComparedPercent: m.CompPercent})
 	}
 	return out, nil
 }
@@ -267,7 +288,7 @@ func (s *Server) lookupMultipart(w http.ResponseWriter, r *http.Request, boundar
 		s.writeAPIError(w, vigil.Errorf(vigil.EINVALID, "the multipart body has no boundary"))
 		return
 	}
-	limit := s.maxUpload() + 64<<10 // room for the headers and form fields
+	limit := max(s.maxUpload(), s.maxVideo()) + 64<<10 // room for the headers and form fields
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, limit), boundary)
 	for parts := 0; parts < 16; parts++ {
 		p, err := mr.NextPart()
@@ -304,8 +325,16 @@ func (s *Server) maxUpload() int64 {
 }
 
 // lookupFile hashes body in memory (within the hashing limits, a few
-// files at a time) and looks up what it computed.
+// files at a time) and looks up what it computed. A video (judged by its
+// bytes, not its Content-Type) goes to lookupVideo.
 func (s *Server) lookupFile(w http.ResponseWriter, r *http.Request, body io.Reader) {
+	br := bufio.NewReaderSize(body, sniffLen)
+	head, _ := br.Peek(sniffLen) // a short or failing body is the hasher's to report
+	if _, class := crawl.Sniff(head); class == crawl.ClassVideo {
+		s.lookupVideo(w, r, br)
+		return
+	}
+	body = br
 	select {
 	case s.fileSlots <- struct{}{}:
 	case <-r.Context().Done():

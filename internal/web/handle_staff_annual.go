@@ -24,7 +24,7 @@ func (s *Server) handleAnnualReport(w http.ResponseWriter, r *http.Request) {
 		}
 		year = n
 	}
-	lang := s.catalog.language(r)
+	lang := s.staffLanguage(r)
 	v, err := s.AnnualReport(r.Context(), year, lang)
 	if err != nil {
 		s.staffFigureError(w, err)

@@ -61,7 +61,7 @@ func (s *Server) handleProviderScores(w http.ResponseWriter, r *http.Request) {
 		}
 		return by(a, b)
 	})
-	lang := s.catalog.language(r)
+	lang := s.staffLanguage(r)
 	f := s.statsFormatter(lang, 0)
 	pg.Rows = scores
 	pg.Table = statTable{ID: "providers", Title: f.t("st_providers"), Cols: []string{f.t("st_provider"), "ASN", f.t("st_country"),

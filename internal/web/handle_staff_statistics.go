@@ -20,7 +20,7 @@ func (s *Server) handleStatistics(w http.ResponseWriter, r *http.Request) {
 		s.staffFigureError(w, err)
 		return
 	}
-	lang := s.catalog.language(r)
+	lang := s.staffLanguage(r)
 	v := s.buildStatsView(lang, cur, prev, p, p.Previous(), 0)
 	if r.URL.Query().Get("format") == "csv" {
 		s.serveStatsCSV(w, r, "statistics-"+v.From+"-"+v.To, v.Tables)
@@ -34,8 +34,8 @@ func (s *Server) handleStatistics(w http.ResponseWriter, r *http.Request) {
 func (s *Server) statsPage(w http.ResponseWriter, r *http.Request, lang vigil.Language, data any) *staffPage {
 	pg := s.newStaffPage(w, r, data)
 	pg.Lang, pg.T = lang, s.catalog.texts[lang]
-	for _, l := range vigil.Languages {
-		pg.Langs = append(pg.Langs, langLink{Code: l, Name: s.catalog.T(l, "lang_name"), Current: l == lang})
+	for i := range pg.Langs {
+		pg.Langs[i].Current = pg.Langs[i].Code == lang
 	}
 	return pg
 }

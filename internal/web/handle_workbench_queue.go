@@ -57,6 +57,9 @@ type queueData struct {
 	Exposure   exposureView
 	Decided    *vigil.Assessment
 	Near       []*vigil.QueueItem
+	// Selected is the item the classification panel is for: ?item= when
+	// it is on the page, else the first (workbench.js moves it).
+	Selected int64
 }
 
 // exposureView is the counter the pages show and workbench.js updates.
@@ -105,8 +108,12 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reveal, _ := strconv.ParseInt(r.URL.Query().Get("reveal"), 10, 64)
+	selected, _ := strconv.ParseInt(r.URL.Query().Get("item"), 10, 64)
 	for _, it := range items {
 		data.Items = append(data.Items, queueCard{QueueItem: it, Video: it.Media.Class == "video", Revealed: it.Media.ID == reveal})
+		if it.Media.ID == selected || data.Selected == 0 {
+			data.Selected = it.Media.ID
+		}
 	}
 	ids := make([]string, len(items))
 	for i, it := range items {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +25,8 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/video"
+	"github.com/vigil-hotline/vigil/internal/web"
 	"github.com/vigil-hotline/vigil/internal/web/openapi"
 )
 
@@ -119,7 +122,12 @@ func TestOpenAPIResponses(t *testing.T) {
 		b, err := io.ReadAll(r)
 		return string(b), err
 	})
-	f := newLookupFixture(t, storetest.Open(t, "sqlite"), nil)
+	// Video lookups are checked where ffmpeg is (CI requires it).
+	var mods []func(*web.Config)
+	if _, err := video.Find(); err == nil || os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
+		mods = append(mods, withVideoLookups(t))
+	}
+	f := newLookupFixture(t, storetest.Open(t, "sqlite"), nil, mods...)
 	doc.Servers = openapi3.Servers{{URL: f.srv.URL}}
 	router, err := legacy.NewRouter(doc)
 	if err != nil {
@@ -200,6 +208,13 @@ func TestOpenAPIResponses(t *testing.T) {
 	check("POST", "/api/v1/lookup", f.key, mw.FormDataContentType(), mp.Bytes(), 200)
 	check("POST", "/api/v1/lookup", f.key, "application/octet-stream", []byte("not an image"), 415)
 	check("POST", "/api/v1/lookup", f.key, "application/octet-stream", bytes.Repeat([]byte{1}, 2<<20), 413)
+	if len(mods) > 0 {
+		known := addKnownVideo(t, f)
+		if out := check("POST", "/api/v1/lookup", f.key, "video/mp4", known, 200); !bytes.Contains(out, []byte(`"compared_percent"`)) {
+			t.Errorf("video lookup: %s", out)
+		}
+		check("POST", "/api/v1/lookup", f.key, "video/mp4", known[:len(known)/3], 400)
+	}
 	capped := f.apiKeyWith("capped", []vigil.APIScope{vigil.ScopeLookup}, 0, 1)
 	check("POST", "/api/v1/lookup", capped, "application/json", []byte(batch), 429)
 

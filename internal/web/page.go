@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/vigil-hotline/vigil"
 )
@@ -19,6 +20,8 @@ type page struct {
 	// Public is the hotline's identity and help routes, on public pages
 	// only (nil on staff pages).
 	Public *publicChrome
+	// loc is the time zone times are shown in (When).
+	loc *time.Location
 }
 
 type langLink struct {

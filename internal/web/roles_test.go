@@ -42,7 +42,7 @@ func TestSeveralRoles(t *testing.T) {
 	}
 	resp, body := e.get(ana, "/staff/users")
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `id="forbidden"`) || !strings.Contains(body, `href="/staff/queue"`) ||
-		!strings.Contains(body, "<strong>admin</strong>") {
+		!strings.Contains(body, "<strong>administrator</strong>") {
 		t.Errorf("refusal: %d, want the staff layout with an explanation:\n%s", resp.StatusCode, body)
 	}
 }

@@ -84,6 +84,7 @@ func (s *Server) accountRoutes(mux *http.ServeMux) {
 		s.addStaffRoute(mux, StaffRoute{Pattern: pattern, BeforeTOTP: true}, h)
 	}
 	pre("POST /staff/logout", s.handleStaffLogout)
+	pre("POST /staff/language", s.handleStaffLanguage)
 	pre("GET /staff/enrol", s.handleEnrolForm)
 	pre("GET /staff/enrol/qr.png", s.handleEnrolQR)
 	pre("POST /staff/enrol", s.handleEnrol)

@@ -103,6 +103,7 @@ type Server struct {
 	usage        *apiUsage
 	keys         *keyCache
 	fileSlots    chan struct{}
+	videoSlots   chan struct{}
 	apiReference []byte
 }
 
@@ -149,6 +150,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.Lookup.MaxFiles = 4
 	}
 	s.fileSlots = make(chan struct{}, cfg.Lookup.MaxFiles)
+	if cfg.Lookup.MaxVideos <= 0 {
+		cfg.Lookup.MaxVideos = 1
+	}
+	s.videoSlots = make(chan struct{}, cfg.Lookup.MaxVideos)
 	if s.apiReference, err = openapi.Reference(); err != nil {
 		return nil, err
 	}

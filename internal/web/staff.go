@@ -115,25 +115,42 @@ func sessionFrom(ctx context.Context) *vigil.Session {
 	return sess
 }
 
-// staffPage is what every staff template gets.
-// Staff pages are in English for now; they share the public layout.
+// staffPage is what every staff template gets, in the staff member's
+// language (staffLanguage).
 type staffPage struct {
 	page
 	User *vigil.User
 	// Nav holds the staff pages this user may open, from the route
 	// registry, so that no link leads to a refusal.
 	Nav []navLink
+	// Back is the page's own address, where the language switch returns.
+	Back string
 }
 
 type navLink struct{ Path, Label, ID string }
 
-// staffNav is the staff menu, in order; each entry shows only to those
-// whom its GET route admits.
+// staffNav is the staff menu, in order, with the catalogue keys of the
+// labels; each entry shows only to those whom its GET route admits.
 var staffNav = []navLink{
-	{"/staff/", "Overview", ""}, {"/staff/queue", "Queue", ""}, {"/staff/jobs", "Jobs", ""}, {"/staff/takedowns", "Takedowns", ""}, {"/staff/map", "Map", "nav-map"},
-	{"/staff/victims", "Victims", ""}, {"/staff/statistics", "Statistics", "nav-statistics"}, {"/staff/users", "Users", ""},
-	{"/staff/partners", "Partners", ""},
-	{"/staff/audit", "Audit log", ""}, {"/staff/enrol", "Two-factor", ""},
+	{"/staff/", "nav_overview", ""}, {"/staff/queue", "nav_queue", ""}, {"/staff/jobs", "nav_jobs", ""}, {"/staff/takedowns", "nav_takedowns", ""}, {"/staff/map", "nav_map", "nav-map"},
+	{"/staff/victims", "nav_victims", ""}, {"/staff/statistics", "nav_statistics", "nav-statistics"}, {"/staff/users", "nav_users", ""},
+	{"/staff/partners", "nav_partners", ""},
+	{"/staff/audit", "nav_audit", ""}, {"/staff/enrol", "nav_enrol", ""},
+}
+
+// staffLanguage picks the staff pages' language: ?lang= for one page (the
+// statistics' links), then the language the account chose in the menu,
+// then the browser's Accept-Language.
+func (s *Server) staffLanguage(r *http.Request) vigil.Language {
+	if l, ok := vigil.ParseLanguage(r.URL.Query().Get("lang")); ok {
+		return l
+	}
+	if u := userFrom(r.Context()); u != nil {
+		if l, ok := vigil.ParseLanguage(string(u.Language)); ok {
+			return l
+		}
+	}
+	return s.catalog.language(r)
 }
 
 // mayGet reports whether u passes the gate of the GET route at path.
@@ -157,14 +174,19 @@ func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, roles []vigil
 }
 
 func (s *Server) newStaffPage(w http.ResponseWriter, r *http.Request, data any) *staffPage {
+	lang := s.staffLanguage(r)
 	p := &staffPage{
-		page: page{Lang: vigil.LangEN, T: s.catalog.texts[vigil.LangEN], CSRF: s.csrfToken(w, r), Data: data},
+		page: page{Lang: lang, T: s.catalog.texts[lang], CSRF: s.csrfToken(w, r), Data: data, loc: s.cfg.Statistics.loc()},
 		User: userFrom(r.Context()),
+		Back: r.URL.RequestURI(),
+	}
+	for _, l := range vigil.Languages {
+		p.Langs = append(p.Langs, langLink{Code: l, Name: s.catalog.T(l, "lang_name"), Current: l == lang})
 	}
 	if p.User != nil {
 		for _, l := range staffNav {
 			if s.mayGet(p.User, l.Path) {
-				p.Nav = append(p.Nav, l)
+				p.Nav = append(p.Nav, navLink{Path: l.Path, Label: p.text(l.Label), ID: l.ID})
 			}
 		}
 	}

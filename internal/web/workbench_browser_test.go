@@ -103,7 +103,7 @@ func TestBrowserWorkbench(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.Screenshot(ctx, t, "workbench-case")
-	if strings.Count(media, "assessed baseline") != 2 || !strings.Contains(media, "assessed not-illegal") ||
+	if strings.Count(media, "assessed Baseline CSAM") != 2 || !strings.Contains(media, "assessed Not illegal") ||
 		!strings.Contains(media, "awaiting confirmation") {
 		t.Errorf("case view: %q", media)
 	}

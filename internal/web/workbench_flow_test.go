@@ -205,7 +205,7 @@ func TestWorkbenchFlow(t *testing.T) {
 	// The case view shows the verdicts and the history.
 	resp, body = e.get(sue, fmt.Sprintf("/staff/cases/%d", caseID))
 	for _, want := range []string{"https://flow.example/album", "known from bank <strong>hotline</strong>", "confirmed by sue",
-		"assessed <strong>baseline</strong>", "hotline-not-illegal", "media.reveal", "media.assess", "assessment.confirm", "192.0.2.7"} {
+		"assessed <strong>Baseline CSAM</strong>", "hotline-not-illegal", "media.reveal", "media.assess", "assessment.confirm", "192.0.2.7"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("case view lacks %q", want)
 		}

@@ -6,7 +6,24 @@
   if (!root) { return; }
   var csrf = root.getAttribute('data-csrf');
   var cards = Array.prototype.slice.call(document.querySelectorAll('.wb-card'));
+  // One classification panel serves the selected card, so that the grid
+  // of previews stays short however many items the page holds.
+  var form = document.getElementById('wb-form');
+  var panelTitle = document.getElementById('wb-panel-title');
   var current = -1;
+  // Texts in the page's language, from the page.
+  function t(name, args) {
+    var s = root.getAttribute('data-t-' + name) || '';
+    (args || []).forEach(function (a, i) { s = s.split('{' + (i + 1) + '}').join(String(a)); });
+    return s;
+  }
+  function verdictLabel(v) {
+    var input = form && form.querySelector('input[name="verdict"][value="' + v + '"]');
+    var label = input && input.closest('label');
+    return (label && label.getAttribute('data-label')) || v;
+  }
+  // CLDR cardinal "one": 1 in English, Dutch and German; 0 and 1 in French.
+  function one(n) { return root.getAttribute('data-lang') === 'fr' ? (n === 0 || n === 1) : n === 1; }
   var lastDecision = null; // {media, assessment, near: [ids]}
 
   function post(url, params) {
@@ -41,7 +58,7 @@
       el.muted = true; el.controls = true; el.preload = 'metadata';
     } else {
       el = document.createElement('img');
-      el.alt = 'Revealed item';
+      el.alt = t('revealed');
     }
     el.className = 'wb-original';
     el.src = link.getAttribute('data-src');
@@ -58,8 +75,14 @@
   function select(i) {
     if (i < 0 || i >= cards.length) { return; }
     if (current >= 0) { cards[current].classList.remove('wb-current'); }
+    if (current !== i && form) {
+      form.reset();
+      form.action = cards[i].getAttribute('data-action');
+      panelTitle.textContent = t('item', [cards[i].getAttribute('data-media')]);
+    }
     current = i;
     cards[i].classList.add('wb-current');
+    if (form) { form.querySelector('button[type="submit"]').disabled = cards[i].classList.contains('wb-decided'); }
     cards[i].focus({preventScroll: true});
     cards[i].scrollIntoView({block: 'nearest'});
   }
@@ -77,7 +100,7 @@
     var done = card.querySelector('.wb-done');
     done.textContent = text;
     done.hidden = false;
-    card.querySelector('.wb-form').hidden = true;
+    if (current >= 0 && cards[current] === card && form) { form.querySelector('button[type="submit"]').disabled = true; }
   }
 
   function showNear(j) {
@@ -88,11 +111,11 @@
     if (!j.near || j.near.length === 0) { panel.hidden = true; return; }
     lastDecision = {media: j.media, assessment: j.assessment, near: j.near.map(function (n) { return n.id; })};
     document.getElementById('wb-near-title').textContent =
-      'Item ' + j.media + ' (' + j.verdict + ') has ' + j.near.length + ' near duplicate(s) in the queue';
+      t(one(j.near.length) ? 'near-one' : 'near-other', [j.media, verdictLabel(j.verdict), j.near.length]);
     j.near.forEach(function (n) {
       var img = document.createElement('img');
       img.src = '/staff/media/' + n.id + '/preview';
-      img.alt = 'Blurred item ' + n.id + ', distance ' + n.distance;
+      img.alt = t('item', [n.id]) + ' (' + n.distance + ')';
       img.width = 96;
       list.appendChild(img);
     });
@@ -109,7 +132,7 @@
       document.getElementById('wb-near').hidden = true;
       (j.applied || []).forEach(function (id) {
         var c = cardOf(id);
-        if (c) { markDecided(c, 'Decided: ' + j.verdict + ' (applied from item ' + d.media + ')'); }
+        if (c) { markDecided(c, t('applied', [verdictLabel(j.verdict), d.media])); }
       });
       // Move on when the item in hand was among them.
       if (current >= 0 && cards[current].classList.contains('wb-decided')) {
@@ -122,25 +145,32 @@
   var applyButton = document.getElementById('wb-near-apply');
   if (applyButton) { applyButton.addEventListener('click', applyNear); }
 
-  cards.forEach(function (card, i) {
-    var form = card.querySelector('.wb-form');
+  if (form) {
     form.addEventListener('submit', function (e) {
       e.preventDefault();
-      if (!form.reportValidity()) { return; }
+      var i = current;
+      var card = cards[i];
+      if (!card || card.classList.contains('wb-decided') || !form.reportValidity()) { return; }
       post(form.action, new URLSearchParams(new FormData(form))).then(function (j) {
         if (j.error) {
-          card.querySelector('.wb-done').textContent = 'Not recorded: ' + j.error;
+          card.querySelector('.wb-done').textContent = t('refused', [j.error]);
           card.querySelector('.wb-done').hidden = false;
           return;
         }
-        markDecided(card, 'Decided: ' + j.verdict);
+        markDecided(card, t('decided', [verdictLabel(j.verdict)]));
         showNear(j);
         var n = nextOpen(i + 1, 1);
         if (n < 0) { n = nextOpen(0, 1); }
         if (n >= 0) { select(n); }
       });
     });
+  }
+  cards.forEach(function (card, i) {
     card.addEventListener('click', function () { if (current !== i) { select(i); } });
+    var classify = card.querySelector('.wb-classify');
+    if (classify) {
+      classify.addEventListener('click', function (e) { e.preventDefault(); select(i); form.querySelector('input').focus(); });
+    }
   });
 
   document.addEventListener('keydown', function (e) {
@@ -159,18 +189,21 @@
       case 'j': select(Math.max(nextOpen(current + 1, 1), current)); break;
       case 'k': select(Math.max(nextOpen(current - 1, -1), 0)); break;
       case 'r': reveal(card.querySelector('.wb-reveal')); break;
-      case 'o': card.querySelector('textarea').focus(); break;
-      case 'Enter': card.querySelector('.wb-form').requestSubmit(); break;
+      case 'o': form.querySelector('textarea').focus(); break;
+      case 'Enter': form.requestSubmit(); break;
       case 'y': applyNear(); break;
       case 'p': window.location.href = '/staff/queue'; break;
       default:
-        var input = card.querySelector('.wb-form [data-key="' + (k.length === 1 ? k.toLowerCase() : '') + '"]');
+        var input = form.querySelector('[data-key="' + (k.length === 1 ? k.toLowerCase() : '') + '"]');
         if (!input || card.classList.contains('wb-decided')) { handled = false; break; }
         if (input.type === 'checkbox') { input.checked = !input.checked; } else { input.checked = true; }
     }
     if (handled) { e.preventDefault(); }
   });
-  if (cards.length > 0) { select(0); }
+  if (cards.length > 0) {
+    var first = cards.findIndex(function (c) { return c.classList.contains('wb-selected'); });
+    select(first < 0 ? 0 : first);
+  }
 
   // Exposure: count only time when the page is visible and a media item
   // is in view; report it every heartbeat. The server caps each credit.
