@@ -120,7 +120,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Statistics: statistics,
 		Identity:   identity, Victims: db,
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
-		Federation: web.FederationConfig{Partners: db, PublicKey: federation.PublicKey(fedKey)},
+		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
 		Map:        web.MapConfig{Store: db, Rules: rules},
 	}
 	if wc.metrics != nil {

@@ -214,6 +214,8 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /api/v1/reports") // bearer-token API, no cookies
 	cop.AddInsecureBypassPattern("POST /api/v1/lookup")
+	cop.AddInsecureBypassPattern("POST /api/v1/referrals")
+	cop.AddInsecureBypassPattern("POST /api/v1/referrals/{ref}/status")
 	return s.logRequests(s.securityHeaders(cop.Handler(mux)))
 }
 
