@@ -72,6 +72,8 @@ type Config struct {
 	// Publish serves the hotline's own confirmed bank to partners as a
 	// signed list (issue 15); off when its Banks is nil.
 	Publish PublishConfig
+	// Map is the network map (issue 19).
+	Map MapConfig
 
 	Now func() time.Time
 }
@@ -208,6 +210,7 @@ func (s *Server) routes() http.Handler {
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
 	s.publishRoutes(mux)
+	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before
@@ -215,6 +218,8 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /api/v1/reports") // bearer-token API, no cookies
 	cop.AddInsecureBypassPattern("POST /api/v1/lookup")
+	cop.AddInsecureBypassPattern("POST /api/v1/referrals")
+	cop.AddInsecureBypassPattern("POST /api/v1/referrals/{ref}/status")
 	return s.logRequests(s.securityHeaders(cop.Handler(mux)))
 }
 
