@@ -23,7 +23,9 @@ import (
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
-func publishKey() ed25519.PrivateKey { return federation.SigningKey([]byte("publish-test-secret-0123456789ab")) }
+func publishKey() ed25519.PrivateKey {
+	return federation.SigningKey([]byte("publish-test-secret-0123456789ab"))
+}
 
 // publishEnv serves a hotline bank of n own entries and one that came from
 // an exchange, and returns the env and a partner's key.
