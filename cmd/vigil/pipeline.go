@@ -183,7 +183,7 @@ func (r *staticResolver) LookupNetIP(ctx context.Context, network, host string) 
 func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func() error, err error) {
 	m, stopMatcher := wc.matcher, func() error { return nil }
 	if m == nil {
-		if m, stopMatcher, err = newMatcher(ctx, env, db); err != nil {
+		if m, stopMatcher, err = newMatcher(ctx, env, db, cfg.DataDir); err != nil {
 			return nil, err
 		}
 	}
