@@ -88,6 +88,10 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	// recipients' mail boxes — is simulated too, with days compressed into
 	// seconds.
 	wc.resolver, wc.allow, wc.MaxDepth = sim.Resolver, sim.AllowAddrs(), 2
+	if wc.render.Browser == "" {
+		// The demo's galleries are static HTML: no browser unless asked.
+		wc.render.Browser = "off"
+	}
 	videoURL, stopVideo, err := demoVideoSite(ctx, db, sim, wc)
 	if err != nil {
 		return fmt.Errorf("demo video: %w", err)
