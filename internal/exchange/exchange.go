@@ -105,6 +105,13 @@ type FeedbackSender interface {
 	SendFeedback(ctx context.Context, f Feedback) error
 }
 
+// FeedbackVerifier is implemented by the clients whose service can say
+// whether a feedback reached it: after a crash between a send and its
+// record, the sender asks instead of sending again or giving up.
+type FeedbackVerifier interface {
+	FeedbackDelivered(ctx context.Context, f Feedback) (bool, error)
+}
+
 // Config is what a client needs to reach its service. Secrets come
 // unsealed from the store and must not be logged or put in errors.
 type Config struct {
@@ -137,7 +144,11 @@ var ErrCheckpointExpired = errors.New("exchange: checkpoint expired")
 type RetryableError struct {
 	// After is the wait the service asked for (Retry-After), or zero.
 	After time.Duration
-	Err   error
+	// Status is the HTTP status the service answered (429, 5xx), or 0
+	// when no answer came (a timeout, a dropped connection): then a
+	// request that changes something may have been carried out.
+	Status int
+	Err    error
 }
 
 func (e *RetryableError) Error() string { return "exchange: retryable: " + e.Err.Error() }

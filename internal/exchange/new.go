@@ -11,7 +11,7 @@ func New(cfg Config) (Client, error) {
 	case KindHTTPList:
 		return newHTTPList(cfg)
 	case KindNCMEC:
-		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
+		return newNCMEC(cfg)
 	case KindThreatExchange, KindStopNCII:
 		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
 	}
