@@ -392,7 +392,13 @@ func processOwner() string {
 // newExchangeFetcher is the fetch loop on the store, as every command
 // runs it.
 func newExchangeFetcher(env *Env, db *store.DB) *exchange.Fetcher {
-	return &exchange.Fetcher{Store: db, Owner: processOwner(), Logger: env.Logger}
+	f := &exchange.Fetcher{Store: db, Owner: processOwner(), Logger: env.Logger}
+	// How long a killed process's lease keeps others off (default 2 min;
+	// tests shorten it).
+	if d, err := time.ParseDuration(env.Getenv("VIGIL_EXCHANGE_LEASE")); err == nil && d > 0 {
+		f.LeaseTTL = d
+	}
+	return f
 }
 
 // exchangeSchedulerEvery is how often the scheduler looks for due fetches.

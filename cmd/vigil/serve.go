@@ -107,6 +107,10 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, err
 	}
+	rules, err := mapRules(env)
+	if err != nil {
+		return nil, err
+	}
 	c := web.Config{
 		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret: secret, SecureCookies: cfg.SecureCookies,
@@ -117,6 +121,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Identity:   identity, Victims: db,
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
 		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
+		Map:        web.MapConfig{Store: db, Rules: rules},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady
