@@ -168,10 +168,13 @@ type ExchangePage struct {
 	// Checkpoint is stored with the page.
 	Checkpoint string
 	// Replace says the fetch delivers the exchange's whole list (an
-	// http-list): an entry it delivers is marked as seen in this round,
-	// and on the Final page every entry of the exchange not seen is
-	// removed. A fetch killed midway repeats the same round.
+	// http-list). Each pass over the list is a round: its first page has
+	// Restart set (a new round begins), every entry it delivers is marked
+	// with the round, and on its Final page every entry of the exchange
+	// not marked with it is removed. A pass that died midway leaves marks
+	// of its own round, older than the next pass's: nothing stale survives.
 	Replace bool
+	Restart bool
 	Final   bool
 }
 

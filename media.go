@@ -227,6 +227,9 @@ type CrawlService interface {
 	// and those that did not become media): an extraction run again after
 	// a crash skips them.
 	ArchiveEntryPaths(ctx context.Context, parentID, reportedURLID int64) ([]string, error)
+	// FetchURL returns the final URL of a fetch: where a container's links
+	// are resolved from.
+	FetchURL(ctx context.Context, fetchID int64) (string, error)
 	// ArchiveNesting says how many containers enclose a media item (0 for
 	// one fetched by itself).
 	ArchiveNesting(ctx context.Context, mediaID int64) (int, error)

@@ -15,9 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
+
+	"golang.org/x/net/html"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/hashing"
@@ -88,6 +89,10 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	// recipients' mail boxes — is simulated too, with days compressed into
 	// seconds.
 	wc.resolver, wc.allow, wc.MaxDepth = sim.Resolver, sim.AllowAddrs(), 2
+	if wc.render.Browser == "" {
+		// The demo's galleries are static HTML: no browser unless asked.
+		wc.render.Browser = "off"
+	}
 	videoURL, stopVideo, err := demoVideoSite(ctx, db, sim, wc)
 	if err != nil {
 		return fmt.Errorf("demo video: %w", err)
@@ -219,47 +224,92 @@ func loadDemoBank(ctx context.Context, db *store.DB, sim *simnet.Net) error {
 	return err
 }
 
-var demoCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-var demoCode = regexp.MustCompile(`id="tracking-code">([0-9A-Z-]+)<`)
-
-// fileDemoReport files a report as a browser would: load the form, post it
-// with its CSRF token.
+// fileDemoReport files a report as a browser would: load the report form,
+// read it with an HTML parser, and post its hidden fields (the CSRF token
+// among them) with what a reporter fills in, to the form's own action.
 func fileDemoReport(ctx context.Context, base, lang, reported string) (string, error) {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
-	get := func(req *http.Request) (string, error) {
+	get := func(req *http.Request) (*html.Node, error) {
 		resp, err := c.Do(req.WithContext(ctx))
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("%s: status %d", req.URL.Path, resp.StatusCode)
+			return nil, fmt.Errorf("%s: status %d", req.URL.Path, resp.StatusCode)
 		}
-		return string(b), err
+		return html.Parse(io.LimitReader(resp.Body, 1<<20))
 	}
 	req, _ := http.NewRequest(http.MethodGet, base+"/?lang="+lang, nil)
 	page, err := get(req)
 	if err != nil {
 		return "", err
 	}
-	m := demoCSRF.FindStringSubmatch(page)
-	if m == nil {
+	form := findElement(page, func(n *html.Node) bool { return n.Data == "form" && attr(n, "id") == "report-form" })
+	if form == nil {
+		return "", errors.New("no report form on the page")
+	}
+	fields := url.Values{}
+	walkElements(form, func(n *html.Node) {
+		if n.Data == "input" && attr(n, "type") == "hidden" && attr(n, "name") != "" {
+			fields.Set(attr(n, "name"), attr(n, "value"))
+		}
+	})
+	if fields.Get("csrf") == "" {
 		return "", errors.New("no CSRF token on the form")
 	}
-	form := url.Values{"csrf": {m[1]}, "lang": {lang}, "urls": {reported}, "saw_images": {"1"},
-		"description": {"Vigil demo report"}}
-	req, _ = http.NewRequest(http.MethodPost, base+"/report?lang="+lang, strings.NewReader(form.Encode()))
+	action, err := url.Parse(attr(form, "action"))
+	if err != nil {
+		return "", fmt.Errorf("the form's action: %w", err)
+	}
+	fields.Set("urls", reported)
+	fields.Set("saw_images", "1")
+	fields.Set("description", "Vigil demo report")
+	target := req.URL.ResolveReference(action)
+	req, _ = http.NewRequest(http.MethodPost, target.String(), strings.NewReader(fields.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	page, err = get(req)
 	if err != nil {
 		return "", err
 	}
-	if m = demoCode.FindStringSubmatch(page); m == nil {
+	code := findElement(page, func(n *html.Node) bool { return attr(n, "id") == "tracking-code" })
+	if code == nil || code.FirstChild == nil || code.FirstChild.Type != html.TextNode {
 		return "", errors.New("no tracking code on the confirmation page")
 	}
-	return m[1], nil
+	return strings.TrimSpace(code.FirstChild.Data), nil
+}
+
+// attr returns an element's attribute, "" when it has none.
+func attr(n *html.Node, name string) string {
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// walkElements calls fn on n and every element below it, in document
+// order.
+func walkElements(n *html.Node, fn func(*html.Node)) {
+	if n.Type == html.ElementNode {
+		fn(n)
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		walkElements(c, fn)
+	}
+}
+
+// findElement returns the first element below n that match accepts.
+func findElement(n *html.Node, match func(*html.Node) bool) *html.Node {
+	var found *html.Node
+	walkElements(n, func(e *html.Node) {
+		if found == nil && match(e) {
+			found = e
+		}
+	})
+	return found
 }
 
 type demoURL struct {

@@ -118,8 +118,8 @@ func printMatches(env *Env, l matchLine) {
 		if mt.Variant != "" && mt.Variant != "orig" {
 			variant = " as " + mt.Variant
 		}
-		fmt.Fprintf(env.Stdout, "%s: bank %s entry %d %s: %s %s distance %d%s\n",
-			l.Input, mt.BankName, mt.EntryID, class, mt.Signal, mt.Value, mt.Distance, variant)
+		fmt.Fprintf(env.Stdout, "%s: bank %s entry %d %s: %s %s distance %d%s%s\n",
+			l.Input, mt.BankName, mt.EntryID, class, mt.Signal, mt.Value, mt.Distance, variant, provenanceText(mt))
 	}
 }
 
@@ -175,4 +175,24 @@ func matchQuery(arg string, bare vigil.SignalType, quality int) (vigil.MatchQuer
 		q.Quality = quality
 	}
 	return q, nil
+}
+
+// provenanceText says which exchange entry a match came from ("" when the
+// entry came from no exchange).
+func provenanceText(mt vigil.Match) string {
+	if mt.ExchangeID == 0 {
+		return ""
+	}
+	name := mt.ExchangeName
+	if name == "" {
+		name = fmt.Sprintf("#%d (removed)", mt.ExchangeID)
+	}
+	s := " from exchange " + name
+	if mt.UpstreamID != "" {
+		s += " upstream id " + mt.UpstreamID
+	}
+	if mt.UpstreamClassification != "" {
+		s += fmt.Sprintf(" upstream classification %q", mt.UpstreamClassification)
+	}
+	return s
 }

@@ -107,6 +107,10 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, err
 	}
+	rules, err := mapRules(env)
+	if err != nil {
+		return nil, err
+	}
 	c := web.Config{
 		Logger: env.Logger, Reports: db, Users: db, APIKeys: db, Jobs: db,
 		Secret: secret, SecureCookies: cfg.SecureCookies,
@@ -116,7 +120,8 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Statistics: statistics,
 		Identity:   identity, Victims: db,
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
-		Federation: web.FederationConfig{Partners: db, PublicKey: federation.PublicKey(fedKey)},
+		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
+		Map:        web.MapConfig{Store: db, Rules: rules},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady

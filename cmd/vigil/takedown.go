@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
+	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/route"
 	"github.com/vigil-hotline/vigil/internal/store"
@@ -127,10 +128,20 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 	if tc.SMTPAddr == "" {
 		sender = takedown.OutboxSender{Dir: filepath.Join(cfg.DataDir, "outbox")}
 	}
+	// Referrals to partners running Vigil and the statuses reported back
+	// to partners that referred cases to us, signed with the federation
+	// key (made at first start, apart from the media keys).
+	fedKey, err := federationKey(cfg)
+	if err != nil {
+		return nil, errors.Join(err, tracer.Close())
+	}
+	client := &federation.Client{Key: fedKey, Partners: db}
 	takedown.Register(workers, takedown.Config{
 		Store: db, Tracer: tracer, Rules: rules, Mailer: mailer, Sender: sender, Fetcher: fetcher, Blobs: vault,
 		Hotline: tc.Hotline, CaseRefPrefix: tc.CaseRefPrefix, FirstRecheck: tc.FirstRecheck, RecheckEvery: tc.RecheckEvery,
-		Logger: env.Logger,
+		Logger:     env.Logger,
+		Federation: &takedown.Federation{Partners: db, Fetches: db, Client: client},
 	})
+	river.AddWorker(workers, &federation.StatusWorker{Store: db, Client: client, Logger: env.Logger})
 	return tracer.Close, nil
 }

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vigil-hotline/vigil"
 )
@@ -74,6 +75,12 @@ type Record struct {
 	// Unknown is set when Classification is a label kept as it was
 	// (KeepUnknown): neither mapped nor in the vocabulary.
 	Unknown bool
+	// UpstreamID is the id column ("id", "upstream_id"): the list keeper's
+	// own id of the entry.
+	UpstreamID string
+	// UpstreamClassification is the classification column as written,
+	// when Options.Upstream asks for it (Classification is then empty).
+	UpstreamClassification string
 }
 
 // LineError is a bad line: the reader goes on after it.
@@ -109,6 +116,10 @@ type Options struct {
 	// instead of making its line bad.
 	Mapping     vigil.ClassificationMap
 	KeepUnknown bool
+	// Upstream reads a list for an exchange: the classification column is
+	// kept verbatim in Record.UpstreamClassification, neither mapped nor
+	// checked (the exchange's configuration maps it).
+	Upstream bool
 }
 
 // MaxLineBytes bounds a line in every format; a longer line is a bad line
@@ -186,8 +197,11 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 func (rd *Reader) Next() (Record, error) { return rd.next() }
 
 // record completes and checks one record's fields.
-func (rd *Reader) record(line int, typ, value, class, note string) (Record, error) {
-	rec := Record{Line: line, Note: strings.TrimSpace(note)}
+func (rd *Reader) record(line int, typ, value, class, note, id string) (Record, error) {
+	rec := Record{Line: line, Note: strings.TrimSpace(note), UpstreamID: strings.TrimSpace(id)}
+	if len(rec.UpstreamID) > vigil.MaxEntryUpstream || !utf8.ValidString(rec.UpstreamID) {
+		return rec, &LineError{line, vigil.Errorf(vigil.EINVALID, "id longer than %d bytes or not text", vigil.MaxEntryUpstream)}
+	}
 	typ = strings.TrimSpace(typ)
 	switch {
 	case typ == "" && rd.opts.Type == "":
@@ -213,7 +227,12 @@ func (rd *Reader) record(line int, typ, value, class, note string) (Record, erro
 		return rec, &LineError{line, err}
 	}
 	rec.Value = v
-	if strings.TrimSpace(class) == "" {
+	if rd.opts.Upstream {
+		rec.UpstreamClassification = strings.TrimSpace(class)
+		if len(rec.UpstreamClassification) > vigil.MaxEntryUpstream || !utf8.ValidString(rec.UpstreamClassification) {
+			return rec, &LineError{line, vigil.Errorf(vigil.EINVALID, "classification longer than %d bytes or not text", vigil.MaxEntryUpstream)}
+		}
+	} else if strings.TrimSpace(class) == "" {
 		rec.Classification = rd.opts.Classification
 	} else if rec.Classification, err = rd.classify(class); err != nil {
 		return rec, &LineError{line, err}
@@ -247,6 +266,7 @@ var (
 	typeNames  = []string{"type", "signal_type", "hash_type", "kind", "algorithm"}
 	classNames = []string{"classification", "category", "class", "label"}
 	noteNames  = []string{"note", "notes", "comment", "comments", "description"}
+	idNames    = []string{"id", "upstream_id", "entry_id"}
 )
 
 func (rd *Reader) initCSV(r io.Reader) error {
@@ -289,7 +309,7 @@ func (rd *Reader) initCSV(r io.Reader) error {
 		}
 		return -1
 	}
-	valueCol, typeCol, classCol, noteCol := find(valueNames), find(typeNames), find(classNames), find(noteNames)
+	valueCol, typeCol, classCol, noteCol, idCol := find(valueNames), find(typeNames), find(classNames), find(noteNames), find(idNames)
 	if valueCol < 0 {
 		// A column named after a type ("pdq", "md5") holds values of that
 		// type: the header says so, nothing is guessed.
@@ -342,7 +362,7 @@ func (rd *Reader) initCSV(r io.Reader) error {
 		if valueCol >= len(rec) {
 			return Record{Line: line}, &LineError{line, vigil.Errorf(vigil.EINVALID, "%d fields, no hash in column %d", len(rec), valueCol+1)}
 		}
-		return rd.record(line, field(rec, typeCol), rec[valueCol], field(rec, classCol), field(rec, noteCol))
+		return rd.record(line, field(rec, typeCol), rec[valueCol], field(rec, classCol), field(rec, noteCol), field(rec, idCol))
 	}
 	return nil
 }
@@ -362,7 +382,7 @@ func (rd *Reader) nextPlain(lr *lineReader) (Record, error) {
 		if i := strings.IndexAny(s, ",\t "); i >= 0 {
 			s = s[:i]
 		}
-		return rd.record(n, "", s, "", "")
+		return rd.record(n, "", s, "", "", "")
 	}
 }
 
@@ -376,6 +396,25 @@ type jsonRecord struct {
 	Classification string `json:"classification"`
 	Category       string `json:"category"`
 	Note           string `json:"note"`
+	// ID is the upstream id, a string or a number.
+	ID         json.RawMessage `json:"id"`
+	UpstreamID string          `json:"upstream_id"`
+}
+
+// id returns the record's upstream id as text.
+func (j *jsonRecord) id() string {
+	if j.UpstreamID != "" || len(j.ID) == 0 {
+		return j.UpstreamID
+	}
+	var s string
+	if json.Unmarshal(j.ID, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(j.ID, &n) == nil {
+		return n.String()
+	}
+	return ""
 }
 
 func (rd *Reader) nextJSON(lr *lineReader) (Record, error) {
@@ -393,7 +432,7 @@ func (rd *Reader) nextJSON(lr *lineReader) (Record, error) {
 			return Record{Line: n}, &LineError{n, vigil.Errorf(vigil.EINVALID, "not a JSON object: %s", err)}
 		}
 		return rd.record(n, first(j.Type, j.SignalType), first(j.Value, j.SignalValue, j.Hash),
-			first(j.Classification, j.Category), j.Note)
+			first(j.Classification, j.Category), j.Note, j.id())
 	}
 }
 

@@ -110,7 +110,7 @@ func Import(ctx context.Context, svc Adder, bankID int64, r io.Reader, opts Impo
 		}
 		e := &store[len(batch)]
 		*e = vigil.BankEntry{Signal: rec.Signal, Value: rec.Value, Classification: rec.Classification,
-			Note: rec.Note, AddedFrom: opts.AddedFrom}
+			Note: rec.Note, AddedFrom: opts.AddedFrom, UpstreamID: rec.UpstreamID}
 		batch = append(batch, e)
 		if len(batch) == opts.BatchSize {
 			if err := flush(); err != nil {

@@ -66,7 +66,9 @@ type Page struct {
 	// Replace says the fetch delivers the whole list (an http-list): when
 	// the Done page is stored, the exchange's entries that this fetch did
 	// not deliver are removed. A Replace fetch killed midway is repeated
-	// whole, so its pages before Done keep the previous checkpoint.
+	// whole, so its pages before Done keep the previous checkpoint; a
+	// Replace client starts its list again after any error it returns
+	// (the loop then begins a new pass).
 	Replace bool
 }
 
@@ -103,6 +105,13 @@ type FeedbackSender interface {
 	SendFeedback(ctx context.Context, f Feedback) error
 }
 
+// FeedbackVerifier is implemented by the clients whose service can say
+// whether a feedback reached it: after a crash between a send and its
+// record, the sender asks instead of sending again or giving up.
+type FeedbackVerifier interface {
+	FeedbackDelivered(ctx context.Context, f Feedback) (bool, error)
+}
+
 // Config is what a client needs to reach its service. Secrets come
 // unsealed from the store and must not be logged or put in errors.
 type Config struct {
@@ -114,6 +123,18 @@ type Config struct {
 	// HTTP is the client to use: the crawler's guarded client, or a plain
 	// one for an exchange that allows private addresses.
 	HTTP *http.Client
+	// IdleTimeout fails a body that stalls this long (0: a minute).
+	IdleTimeout time.Duration
+	// PageSize is the number of entries a page holds where the client
+	// chooses (0: the client's default).
+	PageSize int
+}
+
+func (c Config) idle() time.Duration {
+	if c.IdleTimeout > 0 {
+		return c.IdleTimeout
+	}
+	return time.Minute
 }
 
 // ErrCheckpointExpired says a paging link or cursor is no longer valid.
@@ -123,7 +144,11 @@ var ErrCheckpointExpired = errors.New("exchange: checkpoint expired")
 type RetryableError struct {
 	// After is the wait the service asked for (Retry-After), or zero.
 	After time.Duration
-	Err   error
+	// Status is the HTTP status the service answered (429, 5xx), or 0
+	// when no answer came (a timeout, a dropped connection): then a
+	// request that changes something may have been carried out.
+	Status int
+	Err    error
 }
 
 func (e *RetryableError) Error() string { return "exchange: retryable: " + e.Err.Error() }

@@ -56,8 +56,9 @@ func Do(ctx context.Context, hc *http.Client, req *http.Request, timeout time.Du
 		return resp.StatusCode, body, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		return resp.StatusCode, body, &RetryableError{
-			After: retryAfter(resp.Header.Get("Retry-After")),
-			Err:   fmt.Errorf("%s: %s", where, resp.Status),
+			After:  retryAfter(resp.Header.Get("Retry-After")),
+			Status: resp.StatusCode,
+			Err:    fmt.Errorf("%s: %s", where, resp.Status),
 		}
 	default:
 		return resp.StatusCode, body, fmt.Errorf("%s: %s: %s", where, resp.Status, Snippet(body))

@@ -8,8 +8,10 @@ func New(cfg Config) (Client, error) {
 		return nil, fmt.Errorf("exchange: no HTTP client given")
 	}
 	switch cfg.Kind {
-	case KindHTTPList, KindNCMEC:
-		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
+	case KindHTTPList:
+		return newHTTPList(cfg)
+	case KindNCMEC:
+		return newNCMEC(cfg)
 	case KindThreatExchange, KindStopNCII:
 		return nil, fmt.Errorf("exchange: kind %q is not built yet", cfg.Kind)
 	}

@@ -134,6 +134,15 @@ func TakedownJob(args river.JobArgs, at time.Time) river.InsertManyParams {
 	return river.InsertManyParams{Args: args, InsertOpts: opts}
 }
 
+// ReferralStatusArgs reports one step of a referred case back to the
+// partner that referred it (internal/federation).
+type ReferralStatusArgs struct {
+	StatusID int64 `json:"status_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ReferralStatusArgs) Kind() string { return "referral_status" }
+
 // QueueExchange sends analysts' verdicts back to the exchanges.
 const QueueExchange = "exchange"
 

@@ -117,3 +117,60 @@ func TestPipelineArchives(t *testing.T) {
 		}
 	})
 }
+
+// TestPipelineDocument: a PDF's JPEGs come out byte for byte (the known
+// one classified known without an analyst), its raw picture as a PNG, and
+// its link is followed as a link from a page.
+func TestPipelineDocument(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		r := newRig(t, db, 1)
+		knownJPEG, err := r.net.Images.Bytes(simnet.PDFJPEGs[0], simnet.Variant{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked, err := r.net.Images.Bytes(simnet.PDFLinkedSeed, simnet.Variant{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.matcher.known[sha256hex(knownJPEG)] = true
+		rep := r.report(t, r.net.URL(simnet.Files, "/doc.pdf"))
+		u := waitDone(t, db, rep.URLs[0].ID)
+		if u.Status != vigil.URLDone {
+			t.Fatalf("%s (%s)", u.Status, u.StatusReason)
+		}
+		media, err := db.ListMediaForURL(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc *vigil.Media
+		seen := map[string]*vigil.Media{}
+		for _, m := range media {
+			seen[m.SHA256] = m
+			if m.Class == vigil.MediaClassDocument {
+				doc = m
+			}
+		}
+		if doc == nil || doc.Format != "pdf" || doc.HashError != "" || doc.QueuedAt != nil {
+			t.Fatalf("document %+v", doc)
+		}
+		if k := seen[sha256hex(knownJPEG)]; k == nil || k.Status != vigil.MediaKnown || k.QueuedAt != nil {
+			t.Errorf("the known JPEG in the PDF: %+v", k)
+		}
+		if seen[sha256hex(linked)] == nil {
+			t.Error("the picture on the page the PDF links to was not seen")
+		}
+		entries, err := db.ListArchiveEntries(ctx, doc.ID)
+		if err != nil || len(entries) != 3 {
+			t.Fatalf("entries %+v, %v", entries, err)
+		}
+		for _, e := range entries {
+			if e.MediaID == 0 {
+				t.Errorf("entry %+v not extracted", e)
+			}
+		}
+		if len(media) != 1+3+1 {
+			t.Errorf("%d media, want the PDF, its 3 pictures and the linked one", len(media))
+		}
+	})
+}

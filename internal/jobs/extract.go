@@ -100,13 +100,9 @@ func (p *Pipeline) extractArchive(ctx context.Context, t *vigil.CrawlTask, m *vi
 		}
 		return x, err
 	}
-	recorded, err := p.Store.ArchiveEntryPaths(ctx, m.ID, t.ReportedURLID)
+	done, err := p.recordedEntries(ctx, t, m)
 	if err != nil {
 		return x, err
-	}
-	done := make(map[string]bool, len(recorded))
-	for _, r := range recorded {
-		done[r] = true
 	}
 	paths := entryPaths(a.Entries)
 	for i, e := range a.Entries {
@@ -145,6 +141,19 @@ func (p *Pipeline) extractArchive(ctx context.Context, t *vigil.CrawlTask, m *vi
 		x.reason = fmt.Sprintf("%s: %d of %d entries", archive.ReasonEncrypted, a.Encrypted, len(a.Entries))
 	}
 	return x, nil
+}
+
+// recordedEntries returns the entries of m this crawl has recorded.
+func (p *Pipeline) recordedEntries(ctx context.Context, t *vigil.CrawlTask, m *vigil.Media) (map[string]bool, error) {
+	recorded, err := p.Store.ArchiveEntryPaths(ctx, m.ID, t.ReportedURLID)
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[string]bool, len(recorded))
+	for _, r := range recorded {
+		done[r] = true
+	}
+	return done, nil
 }
 
 // entryPaths returns the entries' names made unique: an archive may hold

@@ -566,7 +566,7 @@ func (m *Matcher) Match(ctx context.Context, q vigil.MatchQuery) ([]vigil.Match,
 			return nil, nil // analysts said: this never matches
 		}
 		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
-			Distance: c.distance, Classification: e.Classification, Variant: c.variant})
+			Distance: c.distance, Classification: e.Classification, Variant: c.variant}.WithProvenance(e))
 	}
 	out = append(out, videos...)
 	slices.SortFunc(out, func(a, b vigil.Match) int {

@@ -117,7 +117,7 @@ func (m *Matcher) matchVideo(ctx context.Context, q vigil.MatchQuery, tbl *bankT
 		}
 		out = append(out, vigil.Match{BankID: b.ID, BankName: b.Name, BankSource: b.Source, EntryID: e.ID, Signal: e.Signal, Value: e.Value,
 			Classification: e.Classification, Variant: "orig", QueryPercent: cmp.QueryPercent, CompPercent: cmp.CompPercent,
-			QueryFrames: cmp.QueryFrames})
+			QueryFrames: cmp.QueryFrames}.WithProvenance(e))
 	}
 	return out, false, nil
 }

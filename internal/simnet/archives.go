@@ -27,6 +27,8 @@ import (
 //	/many.zip            Options.ManyEntries tiny entries
 //	/set/N.zip?n=K       K bench pictures (seeds N*K+1…), for the
 //	                     benchmark and the SIGKILL test
+//	/doc.pdf             a PDF showing PDFJPEGs and PDFRaw, with a link
+//	                     to /from-pdf, a page showing PDFLinkedSeed
 const Files = "files.example"
 
 // KnownPicture is a generated picture (a PNG of seed 9001 at 64×48,
@@ -89,7 +91,12 @@ func (n *Net) serveFiles(w http.ResponseWriter, r *http.Request) bool {
 <li><a href="/pictures.zip">pictures.zip</a> <li><a href="/pictures.rar">pictures.rar</a>
 <li><a href="/pictures.7z">pictures.7z</a> <li><a href="/pictures.tar.gz">pictures.tar.gz</a>
 <li><a href="/nested.zip">nested.zip</a> <li><a href="/encrypted.zip">encrypted.zip</a>
-<li><a href="/bomb.zip">bomb.zip</a> <li><a href="/many.zip">many.zip</a></ul>`)
+<li><a href="/bomb.zip">bomb.zip</a> <li><a href="/many.zip">many.zip</a> <li><a href="/doc.pdf">doc.pdf</a></ul>`)
+		return true
+	case p == "/doc.pdf":
+		body, err = n.documentPDF()
+	case p == "/from-pdf":
+		writeHTML(w, fmt.Sprintf(`<p>Linked from the PDF</p><img src="%s">`, ImagePath(PDFLinkedSeed, Variant{})))
 		return true
 	case p == "/pictures.7z":
 		body = pictures7z

@@ -32,6 +32,16 @@ func (db *DB) ArchiveEntryPaths(ctx context.Context, parentID, reportedURLID int
 	return out, nil
 }
 
+// FetchURL returns the final URL of a fetch.
+func (db *DB) FetchURL(ctx context.Context, fetchID int64) (string, error) {
+	var u string
+	err := db.drv.Reader().QueryRow(ctx, `SELECT final_url FROM fetches WHERE id = $1`, fetchID).Scan(&u)
+	if err != nil {
+		return "", wrap(notFound(err, "no fetch %d", fetchID), "fetch url")
+	}
+	return u, nil
+}
+
 // maxNestingWalk bounds the walk up the parents: deeper than any limit a
 // hotline would set, and an end to a cycle (an archive that holds itself).
 const maxNestingWalk = 32

@@ -306,46 +306,10 @@ func (db *DB) AddBankEntries(ctx context.Context, bankID int64, entries []*vigil
 	if len(entries) == 0 {
 		return 0, nil
 	}
-	added := 0
+	var added int
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
-		added = 0
-		if err := db.lockBankChanges(ctx, tx); err != nil {
-			return err
-		}
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM banks WHERE id = $1`, bankID).Scan(&one); err != nil {
-			return notFound(err, "no bank %d", bankID)
-		}
-		// New rows are matched back to their entries to set their IDs.
-		byKey := make(map[string]*vigil.BankEntry, len(entries))
-		for i, e := range entries {
-			k := string(e.Signal) + ":" + string(raw[i])
-			if _, ok := byKey[k]; !ok {
-				byKey[k] = e
-			}
-		}
-		var first, last int64
-		err := db.insertEntries(ctx, tx, bankID, entries, raw, func(id int64, signal string, value []byte) {
-			if e := byKey[signal+":"+string(value)]; e != nil {
-				e.ID = id
-			}
-			if first == 0 || id < first {
-				first = id
-			}
-			last = max(last, id)
-			added++
-		})
-		if err != nil {
-			return err
-		}
-		if added == 0 {
-			return nil
-		}
-		if err := db.insertVideoFrames(ctx, tx, entries); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, first_entry_id, last_entry_id, changed_at)
-			VALUES ($1, $2, $3, $4, $5)`, string(vigil.ChangeAdd), bankID, first, last, now)
+		var err error
+		added, err = db.addEntriesTx(ctx, tx, bankID, entries, raw, now)
 		return err
 	})
 	if err != nil {
@@ -355,6 +319,50 @@ func (db *DB) AddBankEntries(ctx context.Context, bankID int64, entries []*vigil
 		return 0, wrap(err, "add bank entries")
 	}
 	return added, nil
+}
+
+// addEntriesTx adds validated entries (raw: their values' bytes) in tx,
+// recording the change for matchers; it returns how many were new.
+func (db *DB) addEntriesTx(ctx context.Context, tx Tx, bankID int64, entries []*vigil.BankEntry, raw [][]byte, now time.Time) (int, error) {
+	added := 0
+	if err := db.lockBankChanges(ctx, tx); err != nil {
+		return 0, err
+	}
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM banks WHERE id = $1`, bankID).Scan(&one); err != nil {
+		return 0, notFound(err, "no bank %d", bankID)
+	}
+	// New rows are matched back to their entries to set their IDs.
+	byKey := make(map[string]*vigil.BankEntry, len(entries))
+	for i, e := range entries {
+		k := string(e.Signal) + ":" + string(raw[i])
+		if _, ok := byKey[k]; !ok {
+			byKey[k] = e
+		}
+	}
+	var first, last int64
+	err := db.insertEntries(ctx, tx, bankID, entries, raw, func(id int64, signal string, value []byte) {
+		if e := byKey[signal+":"+string(value)]; e != nil {
+			e.ID = id
+		}
+		if first == 0 || id < first {
+			first = id
+		}
+		last = max(last, id)
+		added++
+	})
+	if err != nil {
+		return 0, err
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	if err := db.insertVideoFrames(ctx, tx, entries); err != nil {
+		return 0, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO bank_changes (op, bank_id, first_entry_id, last_entry_id, changed_at)
+		VALUES ($1, $2, $3, $4, $5)`, string(vigil.ChangeAdd), bankID, first, last, now)
+	return added, err
 }
 
 // RemoveBankEntry removes one entry and records its signal and value in

@@ -327,7 +327,13 @@ func (db *DB) StoreExchangePage(ctx context.Context, id int64, owner string, p *
 		}
 		src := entrySource{exchangeID: id, fetchedAt: &now}
 		if p.Replace {
-			src.round = round + 1
+			if p.Restart {
+				round++
+				if _, err := tx.Exec(ctx, `UPDATE exchanges SET list_round = $2 WHERE id = $1`, id, round); err != nil {
+					return err
+				}
+			}
+			src.round = round
 		}
 		if len(entries) > 0 {
 			if err := db.addExchangeEntries(ctx, tx, bankID, src, entries, raw, now, &res); err != nil {
@@ -342,14 +348,11 @@ func (db *DB) StoreExchangePage(ctx context.Context, id int64, owner string, p *
 			res.Removed += n
 		}
 		if p.Replace && p.Final {
-			n, err := db.removeEntriesWhere(ctx, tx, now, `exchange_id = $1 AND seen_round < $2`, id, round+1)
+			n, err := db.removeEntriesWhere(ctx, tx, now, `exchange_id = $1 AND seen_round < $2`, id, round)
 			if err != nil {
 				return err
 			}
 			res.Removed += n
-			if _, err := tx.Exec(ctx, `UPDATE exchanges SET list_round = $2 WHERE id = $1`, id, round+1); err != nil {
-				return err
-			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE exchanges SET checkpoint = $2, last_added = last_added + $3,
 			last_removed = last_removed + $4 WHERE id = $1`, id, p.Checkpoint, res.Added, res.Removed)

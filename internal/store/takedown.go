@@ -88,6 +88,10 @@ func (db *DB) openTakedown(ctx context.Context, tx Tx, urlID int64, class string
 	if err != nil {
 		return err
 	}
+	// A referred case reports its assessment back to the partner.
+	if err := db.queueStatusForTakedown(ctx, tx, id, "assessed", class, "", now); err != nil {
+		return err
+	}
 	return tx.InsertJobs(ctx, []river.InsertManyParams{jobargs.TakedownJob(jobargs.TraceArgs{TakedownID: id}, time.Time{})})
 }
 
@@ -224,6 +228,16 @@ func (db *DB) ClaimOutbound(ctx context.Context, id int64) (*vigil.Outbound, err
 			m.State, m.Attempts = vigil.OutboundSending, m.Attempts+1
 			out = m
 		case vigil.OutboundSending:
+			if m.Kind == vigil.OutboundReferral {
+				// The partner takes a referral once per reference:
+				// sending it again delivers it once.
+				if _, err := tx.Exec(ctx, `UPDATE outbound SET attempts = attempts + 1 WHERE id = $1`, id); err != nil {
+					return err
+				}
+				m.Attempts++
+				out = m
+				return nil
+			}
 			_, err := tx.Exec(ctx, `UPDATE outbound SET state = $2, error = $3 WHERE id = $1`, id,
 				string(vigil.OutboundUncertain), "interrupted between sending and recording: check the mail server's log for "+m.MessageID)
 			return err
@@ -244,8 +258,22 @@ func (db *DB) RecordOutbound(ctx context.Context, m *vigil.Outbound, state vigil
 		}
 		n, err := tx.Exec(ctx, `UPDATE outbound SET state = $2, reply = $3, error = $4, sent_at = $5 WHERE id = $1 AND state = $6`,
 			m.ID, string(state), reply, errText, sentAt, string(vigil.OutboundSending))
-		if err != nil || n == 0 || state != vigil.OutboundSent || m.RouteKind != "provider" {
+		if err != nil || n == 0 || state != vigil.OutboundSent {
 			return err
+		}
+		// A referred case reports its notices and forwards back.
+		switch m.RouteKind {
+		case "police":
+			if err := db.queueStatusForTakedown(ctx, tx, m.TakedownID, "forwarded", "", "to the police", now); err != nil {
+				return err
+			}
+		case "provider":
+			if err := db.queueStatusForTakedown(ctx, tx, m.TakedownID, "notice_sent", "", "", now); err != nil {
+				return err
+			}
+		}
+		if m.RouteKind != "provider" {
+			return nil
 		}
 		_, err = tx.Exec(ctx, `UPDATE takedowns SET notices = notices + 1, last_notice_at = $2,
 			first_notice_at = COALESCE(first_notice_at, $2) WHERE id = $1`, m.TakedownID, now)
@@ -296,6 +324,9 @@ func (db *DB) RecordRecheck(ctx context.Context, id int64, r *vigil.Recheck) err
 			return err
 		}
 		if !r.Up {
+			if err := db.queueStatusForTakedown(ctx, tx, id, "removed", "", "", now); err != nil {
+				return err
+			}
 			return markRemoved(ctx, tx, id, now)
 		}
 		queued, err := db.insertOutbound(ctx, tx, id, r.Messages)

@@ -44,6 +44,12 @@ func testArchiveEntries(t *testing.T, db *store.DB) {
 	if ext.MediaID != arc.ID || ext.PageFetchID == 0 {
 		t.Fatalf("extract task %+v", ext)
 	}
+	if got, err := db.FetchURL(ctx, ext.PageFetchID); err != nil || got != url {
+		t.Errorf("fetch url %q, %v", got, err)
+	}
+	if _, err := db.FetchURL(ctx, 1<<40); !vigil.IsNotFound(err) {
+		t.Errorf("fetch url of nothing: %v", err)
+	}
 	mod := time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)
 	pic := func() *vigil.Media {
 		return &vigil.Media{SHA256: digest('b'), MD5: digest('b')[:32], SHA1: digest('b')[:40], Size: 10, Class: "image",

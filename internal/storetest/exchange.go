@@ -233,12 +233,12 @@ func testExchangeFullList(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	x := newExchange(t, db, "partner-list", bank)
-	round := func(final bool, seeds ...string) vigil.ExchangePageResult {
+	round := func(restart, final bool, seeds ...string) vigil.ExchangePageResult {
 		t.Helper()
 		if err := db.AcquireExchangeLease(ctx, x.ID, "p", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		p := &vigil.ExchangePage{Replace: true, Final: final, Checkpoint: "etag"}
+		p := &vigil.ExchangePage{Replace: true, Restart: restart, Final: final, Checkpoint: "etag"}
 		for _, s := range seeds {
 			p.Entries = append(p.Entries, exchangeEntry(vigil.SignalMD5, s, "id-"+s))
 		}
@@ -248,18 +248,21 @@ func testExchangeFullList(t *testing.T, db *store.DB) {
 		}
 		return res
 	}
-	if r := round(true, "a", "b", "c", "manual"); r.Added != 3 || r.Removed != 0 {
+	if r := round(true, true, "a", "b", "c", "manual"); r.Added != 3 || r.Removed != 0 {
 		t.Fatalf("first round: %+v", r)
 	}
-	// A round killed after its first page: nothing removed yet.
-	if r := round(false, "a", "d"); r.Added != 1 || r.Removed != 0 {
+	// A pass killed after its first page, which delivered e: nothing
+	// removed yet.
+	if r := round(true, false, "a", "d", "e"); r.Added != 2 || r.Removed != 0 {
 		t.Fatalf("partial round: %+v", r)
 	}
-	// The round again, complete: b and c are gone, the manual entry stays.
-	if r := round(false, "a", "d"); r.Added != 0 {
+	// The next pass, complete, on a list without b, c or e: they are
+	// gone (e too, though the dead pass had marked it), the manual entry
+	// stays.
+	if r := round(true, false, "a", "d"); r.Added != 0 {
 		t.Fatalf("repeated page: %+v", r)
 	}
-	if r := round(true); r.Removed != 2 {
+	if r := round(false, true); r.Removed != 3 {
 		t.Fatalf("final page: %+v", r)
 	}
 	got := bankValues(t, db, bank.ID)

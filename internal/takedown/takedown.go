@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
+	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/notify"
 	"github.com/vigil-hotline/vigil/internal/route"
@@ -56,6 +57,21 @@ type Config struct {
 	RecheckEvery time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Federation refers cases hosted in a Vigil partner's country to it
+	// over the API instead of by e-mail package (issue 16); nil: e-mail
+	// packages only.
+	Federation *Federation
+}
+
+// Federation is what referrals to partners running Vigil need.
+type Federation struct {
+	Partners interface {
+		PartnerForCountry(ctx context.Context, country string) (*vigil.Partner, error)
+	}
+	Fetches interface {
+		ListFetches(ctx context.Context, reportedURLID int64) ([]*vigil.Fetch, error)
+	}
+	Client *federation.Client
 }
 
 // Workers holds the takedown path's River workers.
@@ -160,6 +176,11 @@ func (ws *Workers) render(ctx context.Context, t *vigil.Takedown, tr *trace.Trac
 		lang = notify.Language(r.NoticeLanguage)
 	}
 	key := fmt.Sprintf("case%d-%s-%d", t.ID, r.Kind, i)
+	if r.Kind == route.Hotline {
+		if out, err := ws.renderReferral(ctx, t, tr, r, key, media, now); out != nil || err != nil {
+			return out, err
+		}
+	}
 	out := &vigil.Outbound{Key: key, RouteKind: string(r.Kind), Recipient: r.Recipient.Email}
 	var msg *notify.Message
 	var err error
@@ -243,6 +264,9 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[jobargs.SendArgs])
 	}
 	if m == nil {
 		return nil // sent, failed, or interrupted: never sent twice
+	}
+	if m.Kind == vigil.OutboundReferral {
+		return w.ws.sendReferral(ctx, job, m)
 	}
 	msg := &notify.Message{ID: m.Key, MessageID: m.MessageID, Raw: m.Raw}
 	if err := parseEnvelope(msg); err != nil {

@@ -18,12 +18,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/video"
 	"github.com/vigil-hotline/vigil/internal/web"
@@ -135,9 +137,13 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	reporter := f.apiKey("reporter")
 	seen := map[string]bool{}
+	var signWith *referralPartner // signs the referral calls
 	check := func(method, path, key, ct string, body []byte, want int) []byte {
 		t.Helper()
 		req, _ := http.NewRequest(method, f.srv.URL+path, bytes.NewReader(body))
+		if signWith != nil {
+			federation.Sign(req, signWith.key, body, time.Now())
+		}
 		if key != "" {
 			req.Header.Set("Authorization", "Bearer "+key)
 		}
@@ -217,6 +223,19 @@ func TestOpenAPIResponses(t *testing.T) {
 	}
 	capped := f.apiKeyWith("capped", []vigil.APIScope{vigil.ScopeLookup}, 0, 1)
 	check("POST", "/api/v1/lookup", capped, "application/json", []byte(batch), 429)
+
+	rp := f.addReferralPartner("meldpunt", "NL")
+	signWith = rp
+	referral := referralBody("NL-2026-000042", "https://files.example.nl/a")
+	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", referral, 201)
+	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", referral, 200)
+	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", []byte(`{"version":1}`), 400)
+	check("POST", "/api/v1/referrals", reporter, "application/json", referral, 403)
+	up := []byte(fmt.Sprintf(`{"reference":"BE-2026-000001","status":"removed","at":%q}`, time.Now().UTC().Format(time.RFC3339)))
+	check("POST", "/api/v1/referrals/BE-2026-000001/status", rp.apiKey, "application/json", up, 404)
+	check("POST", "/api/v1/referrals/BE-2026-000001/status", rp.apiKey, "application/json", []byte(`{}`), 400)
+	signWith = nil
+	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", referral, 401)
 
 	// Every documented operation was called.
 	ops, _ := openapi.Operations()

@@ -14,11 +14,18 @@ type FederationConfig struct {
 	// PublicKey is this hotline's public signing key (base64), shown on
 	// the page for partners to add us with.
 	PublicKey string
+	// Referrals receives partners' referrals and status updates; nil
+	// leaves the referral API out.
+	Referrals vigil.ReferralService
 }
 
 func (s *Server) federationRoutes(mux *http.ServeMux) {
 	if s.cfg.Federation.Partners == nil {
 		return
+	}
+	if s.cfg.Federation.Referrals != nil {
+		mux.Handle("POST /api/v1/referrals", s.apiAuth(s.handleAPIReferralCreate, vigil.ScopeReferral))
+		mux.Handle("POST /api/v1/referrals/{ref}/status", s.apiAuth(s.handleAPIReferralStatus, vigil.ScopeReferral))
 	}
 	s.staffRoute(mux, "GET /staff/partners", s.handlePartners, vigil.RoleAdmin)
 	s.staffRoute(mux, "POST /staff/partners", s.handlePartnerAdd, vigil.RoleAdmin)

@@ -69,6 +69,8 @@ type Config struct {
 	Victims vigil.VictimService
 	// Federation is the partner hotlines and the referral API (issue 16).
 	Federation FederationConfig
+	// Map is the network map (issue 19).
+	Map MapConfig
 
 	Now func() time.Time
 }
@@ -204,6 +206,7 @@ func (s *Server) routes() http.Handler {
 	s.victimRoutes(mux)
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
+	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
 	// Cross-origin form posts are refused from their Fetch metadata before
@@ -211,6 +214,8 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("POST /api/v1/reports") // bearer-token API, no cookies
 	cop.AddInsecureBypassPattern("POST /api/v1/lookup")
+	cop.AddInsecureBypassPattern("POST /api/v1/referrals")
+	cop.AddInsecureBypassPattern("POST /api/v1/referrals/{ref}/status")
 	return s.logRequests(s.securityHeaders(cop.Handler(mux)))
 }
 

@@ -436,3 +436,34 @@ type graphError struct {
 func (g *graphError) String() string {
 	return fmt.Sprintf("Graph API error %d (%s): %s", g.Code, exchange.Snippet([]byte(g.Type)), exchange.Snippet([]byte(g.Message)))
 }
+
+// FeedbackDelivered asks the descriptor for this app's reactions
+// (my_reactions): whether a reaction sent before a crash arrived.
+func (c *Client) FeedbackDelivered(ctx context.Context, f exchange.Feedback) (bool, error) {
+	if !isID(f.UpstreamID) {
+		return false, fmt.Errorf("threatexchange: feedback needs the descriptor's numeric id, got %q", f.UpstreamID)
+	}
+	want := ReactionConfirm
+	if f.Verdict == exchange.VerdictDispute {
+		want = ReactionDispute
+	}
+	u := *c.root
+	u.Path += "/" + f.UpstreamID
+	u.RawQuery = url.Values{"fields": {"my_reactions"}}.Encode()
+	_, body, err := c.get(ctx, u.String())
+	if err != nil {
+		return false, err
+	}
+	var d struct {
+		MyReactions []string `json:"my_reactions"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		return false, fmt.Errorf("threatexchange: my_reactions: %w", err)
+	}
+	for _, r := range d.MyReactions {
+		if r == want {
+			return true, nil
+		}
+	}
+	return false, nil
+}

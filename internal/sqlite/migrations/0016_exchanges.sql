@@ -18,8 +18,8 @@ CREATE TABLE exchanges (
 	signal_types TEXT NOT NULL DEFAULT '',
 	classifications TEXT NOT NULL DEFAULT '',
 	checkpoint TEXT NOT NULL DEFAULT '',
-	-- The round of a full list (http-list) last completed; entries carry
-	-- the round that last delivered them (bank_entries.seen_round).
+	-- The current pass over a full list (http-list); entries carry the
+	-- pass that last delivered them (bank_entries.seen_round).
 	list_round INTEGER NOT NULL DEFAULT 0,
 	created_at INTEGER NOT NULL,
 	next_fetch_at INTEGER NOT NULL,

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -171,6 +172,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.threatUpdates(w, r)
 	case r.Method == http.MethodPost && len(parts) == 2:
 		s.react(w, r, parts[1])
+	case r.Method == http.MethodGet && len(parts) == 2:
+		s.descriptor(w, parts[1])
 	default:
 		graphError(w, http.StatusNotFound, 803, "OAuthException", "Unknown path components")
 	}
@@ -266,6 +269,26 @@ func (s *Server) react(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(`{"success":true}`))
+}
+
+// descriptor answers GET /{descriptor-id}?fields=my_reactions: this app's
+// reactions, each once.
+func (s *Server) descriptor(w http.ResponseWriter, id string) {
+	s.mu.Lock()
+	_, ok := s.descriptors[id]
+	var mine []string
+	for _, r := range s.reactions[id] {
+		if !slices.Contains(mine, r) {
+			mine = append(mine, r)
+		}
+	}
+	s.mu.Unlock()
+	if !ok {
+		graphError(w, http.StatusNotFound, 100, "GraphMethodException", "Object does not exist")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "my_reactions": append([]string{}, mine...)})
 }
 
 func graphError(w http.ResponseWriter, status, code int, typ, msg string) {

@@ -1,0 +1,84 @@
+package takedown
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/federation"
+	"github.com/vigil-hotline/vigil/internal/jobargs"
+	"github.com/vigil-hotline/vigil/internal/route"
+	"github.com/vigil-hotline/vigil/internal/trace"
+)
+
+// renderReferral makes the referral a hotline route calls for when the
+// partner serving the hosting country runs Vigil; nil (and the e-mail
+// package) when it does not.
+func (ws *Workers) renderReferral(ctx context.Context, t *vigil.Takedown, tr *trace.Trace, r route.Route, key string,
+	media []vigil.KnownMedia, now time.Time) (*vigil.Outbound, error) {
+	fed := ws.cfg.Federation
+	if fed == nil || fed.Partners == nil {
+		return nil, nil
+	}
+	p, err := fed.Partners.PartnerForCountry(ctx, r.Country)
+	if vigil.IsNotFound(err) || (err == nil && !p.IsVigil()) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var fetches []*vigil.Fetch
+	if fed.Fetches != nil {
+		if fetches, err = fed.Fetches.ListFetches(ctx, t.ReportedURLID); err != nil {
+			return nil, err
+		}
+	}
+	h := &federation.Hosting{TracedAt: tr.Started.UTC(), Host: tr.Host, Country: tr.Country, ASN: tr.ASN, Network: tr.ASOrg, CDN: tr.CDN}
+	if tr.Abuse != nil {
+		h.AbuseContact = tr.Abuse.Email
+	}
+	for _, a := range tr.Addresses {
+		if len(h.Addresses) < federation.MaxAddresses {
+			h.Addresses = append(h.Addresses, a.IP.String())
+		}
+	}
+	ref := ws.caseRef(t)
+	body, err := federation.BuildReferral(federation.Case{Reference: ref, Hotline: ws.cfg.Hotline, URL: t.URL,
+		FirstSeen: t.FirstSeenAt, Classification: t.Classification, AssessedAt: t.CreatedAt, Hosting: h,
+		Media: media, Fetches: fetches}, now)
+	if err != nil {
+		return nil, err
+	}
+	return &vigil.Outbound{Key: key, Kind: vigil.OutboundReferral, RouteKind: string(r.Kind), Recipient: p.Name,
+		MessageID: ref, Raw: body}, nil
+}
+
+// sendReferral posts a claimed referral to its partner.
+func (ws *Workers) sendReferral(ctx context.Context, job *river.Job[jobargs.SendArgs], m *vigil.Outbound) error {
+	cfg := ws.cfg
+	if cfg.Federation == nil || cfg.Federation.Client == nil {
+		const why = "referrals are not configured in this process"
+		if err := cfg.Store.RecordOutbound(ctx, m, vigil.OutboundRetry, "", why); err != nil {
+			return err
+		}
+		return errors.New(why)
+	}
+	reply, err := cfg.Federation.Client.Refer(ctx, m)
+	switch {
+	case err == nil:
+		cfg.Logger.Info("referral sent", "outbound", m.ID, "partner", m.Recipient, "case", m.MessageID, "reply", reply)
+		return cfg.Store.RecordOutbound(ctx, m, vigil.OutboundSent, reply, "")
+	case !federation.Permanent(err) && job.Attempt < jobargs.MaxAttempts:
+		if rerr := cfg.Store.RecordOutbound(ctx, m, vigil.OutboundRetry, "", err.Error()); rerr != nil {
+			return rerr
+		}
+		return fmt.Errorf("referral to %s: %w", m.Recipient, err)
+	default:
+		cfg.Logger.Warn("referral refused", "outbound", m.ID, "partner", m.Recipient, "err", err)
+		return cfg.Store.RecordOutbound(ctx, m, vigil.OutboundFailed, "", err.Error())
+	}
+}

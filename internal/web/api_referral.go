@@ -1,0 +1,48 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/federation"
+)
+
+// signedPartner reads a signed request's body (bounded) and returns it
+// with the configured partner whose key signed it. It answers refusals
+// itself: an unknown key, a bad signature or timestamp, a body too large.
+// The nonce is refused a second time by the store, in the transaction
+// that stores what the request carries.
+func (s *Server) signedPartner(w http.ResponseWriter, r *http.Request) (*vigil.Partner, *federation.Signed, []byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, federation.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
+		} else {
+			writeJSONError(w, http.StatusBadRequest, "the body could not be read")
+		}
+		return nil, nil, nil, false
+	}
+	pub, err := federation.SenderKey(r)
+	if err != nil {
+		writeJSONError(w, http.StatusUnauthorized, "the request must be signed: "+federation.HeaderKey+" names the partner's key")
+		return nil, nil, nil, false
+	}
+	p, err := s.cfg.Federation.Partners.FindPartnerByKey(r.Context(), r.Header.Get(federation.HeaderKey))
+	if err != nil {
+		if !vigil.IsNotFound(err) {
+			s.writeAPIError(w, err)
+			return nil, nil, nil, false
+		}
+		writeJSONError(w, http.StatusForbidden, "referrals are accepted from configured partners only")
+		return nil, nil, nil, false
+	}
+	sig, err := federation.Verify(r, pub, body, s.cfg.Now())
+	if err != nil {
+		s.writeAPIError(w, err)
+		return nil, nil, nil, false
+	}
+	return p, sig, body, true
+}

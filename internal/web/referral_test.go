@@ -1,0 +1,216 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/federation"
+	"github.com/vigil-hotline/vigil/internal/store"
+	"github.com/vigil-hotline/vigil/internal/storetest"
+)
+
+// referralPartner is a partner hotline as the tests see it: its signing
+// key, configured on the receiving side, and an API key of scope referral.
+type referralPartner struct {
+	key    ed25519.PrivateKey
+	apiKey string
+}
+
+func (e *env) addReferralPartner(name string, countries ...string) *referralPartner {
+	e.t.Helper()
+	_, priv, _ := ed25519.GenerateKey(nil)
+	p := vigil.NewPartner(name)
+	p.Countries, p.PublicKey = countries, federation.PublicKey(priv)
+	if err := e.db.CreatePartner(context.Background(), p); err != nil {
+		e.t.Fatal(err)
+	}
+	return &referralPartner{key: priv, apiKey: e.apiKeyWith("api-"+name, []vigil.APIScope{vigil.ScopeReferral}, 0, 0)}
+}
+
+// signed builds a signed request; edit may change it after signing.
+func (e *env) signed(rp *referralPartner, path string, body []byte, edit func(*http.Request)) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+rp.apiKey)
+	federation.Sign(req, rp.key, body, time.Now())
+	if edit != nil {
+		edit(req)
+	}
+	return req
+}
+
+func (e *env) send(req *http.Request) (int, string) {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// referralBody is a referral of one URL with a baseline item, a national
+// one and an unclassified one.
+func referralBody(ref, url string) []byte {
+	now := time.Now().UTC().Truncate(time.Second)
+	r := federation.Referral{Version: 1, Reference: ref, Hotline: "Meldpunt", SentAt: now, URLs: []federation.URL{{
+		URL: url, FirstSeen: now.Add(-time.Hour), Classification: "baseline",
+		Hosting: &federation.Hosting{Host: "files.example.nl", Country: "NL", Addresses: []string{"192.0.2.7"}},
+		Media: []federation.Item{
+			{SHA256: strings.Repeat("a", 64), MD5: strings.Repeat("b", 32), PDQ: strings.Repeat("c", 64), Classification: "baseline", AssessedBy: "Meldpunt", AssessedAt: now},
+			{SHA256: strings.Repeat("d", 64), Classification: "national", AssessedBy: "Meldpunt", AssessedAt: now},
+			{SHA256: strings.Repeat("e", 64)},
+		},
+		Evidence: []federation.Evidence{{Ref: "fetch-1", FetchedAt: now, Address: "192.0.2.7", Status: 200, ResponseSHA256: strings.Repeat("f", 64)}},
+	}}}
+	b, _ := json.Marshal(r)
+	return b
+}
+
+func count(t *testing.T, db *store.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.Driver().Reader().QueryRow(context.Background(), q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestReferralReceive(t *testing.T) { storetest.ForEach(t, testReferralReceive) }
+
+// testReferralReceive: a signed referral from a configured partner becomes
+// a case; the baseline classification is accepted (its bank), the
+// national one is not (default settings); the same reference again is the
+// same case, the same request replayed is refused; a tampered signature,
+// an unknown partner, a stale timestamp, a body too large and hostile
+// bodies are refused with their 4xx and store nothing.
+func testReferralReceive(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	rp := e.addReferralPartner("meldpunt", "NL")
+	body := referralBody("NL-2026-000042", "https://files.example.nl/a")
+	nothing := func(what string) {
+		t.Helper()
+		if n := count(t, db, `SELECT COUNT(*) FROM referrals_in`) + count(t, db, `SELECT COUNT(*) FROM referral_nonces`) +
+			count(t, db, `SELECT COUNT(*) FROM reports`); n != 0 {
+			t.Errorf("%s: %d rows stored", what, n)
+		}
+	}
+	// Refusals first, while nothing is stored.
+	if st, b := e.send(e.signed(rp, "/api/v1/referrals", body, func(r *http.Request) {
+		r.Body = io.NopCloser(bytes.NewReader(bytes.Replace(body, []byte("files.example.nl/a"), []byte("files.example.nl/b"), 1)))
+	})); st != http.StatusUnauthorized || !strings.Contains(b, "signature") {
+		t.Errorf("tampered body: %d %s", st, b)
+	}
+	nothing("tampered")
+	_, stranger, _ := ed25519.GenerateKey(nil)
+	if st, b := e.send(e.signed(&referralPartner{key: stranger, apiKey: rp.apiKey}, "/api/v1/referrals", body, nil)); st != http.StatusForbidden {
+		t.Errorf("unknown partner: %d %s", st, b)
+	}
+	if st, _ := e.send(e.signed(rp, "/api/v1/referrals", body, func(r *http.Request) {
+		r.Header.Set(federation.HeaderTimestamp, fmt.Sprint(time.Now().Add(-time.Hour).Unix()))
+	})); st != http.StatusUnauthorized {
+		t.Errorf("stale timestamp: %d", st)
+	}
+	if st, _ := e.send(e.signed(rp, "/api/v1/referrals", body, func(r *http.Request) { r.Header.Del("Authorization") })); st != http.StatusUnauthorized {
+		t.Errorf("no API key: %d", st)
+	}
+	big := append(append([]byte(`{"version":1,"hotline":"`), bytes.Repeat([]byte("x"), federation.MaxBodyBytes)...), `"}`...)
+	if st, _ := e.send(e.signed(rp, "/api/v1/referrals", big, nil)); st != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized: %d", st)
+	}
+	for name, hostile := range map[string]string{
+		"not json":       `{"version":1,`,
+		"unknown field":  strings.Replace(string(body), `"version":1`, `"version":1,"admin":true`, 1),
+		"bad hash":       strings.Replace(string(body), strings.Repeat("a", 64), "zz", 1),
+		"bad url":        strings.Replace(string(body), "https://files.example.nl/a", "javascript:alert(1)", 1),
+		"bad reference":  strings.Replace(string(body), "NL-2026-000042", "../../etc", 1),
+		"control chars":  strings.Replace(string(body), "Meldpunt", `Meld\u0000punt`, 1),
+		"two values":     string(body) + string(body),
+		"future":         strings.Replace(string(body), `"sent_at":"`, `"sent_at":"2999-01-01T00:00:00Z","x":"`, 1),
+		"wrong version":  strings.Replace(string(body), `"version":1`, `"version":2`, 1),
+		"too many urls":  manyURLs(federation.MaxURLs + 1),
+		"no urls":        `{"version":1,"reference":"R-1","hotline":"x","sent_at":"2026-01-01T00:00:00Z","urls":[]}`,
+		"bad class":      strings.Replace(string(body), `"classification":"national"`, `"classification":"<script>"`, 1),
+		"bad address":    strings.Replace(string(body), `"192.0.2.7"`, `"not-an-ip"`, 1),
+		"negative asn":   strings.Replace(string(body), `"country":"NL"`, `"country":"NL","asn":-1`, 1),
+		"deeply nested":  strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		"string for url": strings.Replace(string(body), `"urls":[`, `"urls":"x","y":[`, 1),
+	} {
+		st, b := e.send(e.signed(rp, "/api/v1/referrals", []byte(hostile), nil))
+		if st != http.StatusBadRequest && st != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: %d %s", name, st, b)
+		}
+		if !strings.Contains(b, `"error"`) {
+			t.Errorf("%s: no JSON error: %s", name, b)
+		}
+	}
+	nothing("refusals")
+
+	// Accepted.
+	req := e.signed(rp, "/api/v1/referrals", body, nil)
+	replay := req.Clone(context.Background())
+	replay.Body = io.NopCloser(bytes.NewReader(body))
+	st, b := e.send(req)
+	if st != http.StatusCreated || !strings.Contains(b, `"accepted":1`) || !strings.Contains(b, `"created":true`) {
+		t.Fatalf("referral: %d %s", st, b)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM reports WHERE source = 'referral'`); n != 1 {
+		t.Errorf("reports: %d", n)
+	}
+	bank, err := db.FindBankByName(context.Background(), vigil.PartnerBankName("meldpunt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := db.BankEntries(context.Background(), bank.ID, 0, 100)
+	if err != nil || len(entries) != 3 || entries[0].Classification != "baseline" || !strings.Contains(entries[0].Note, "accepted") {
+		t.Errorf("accepted entries (the baseline item's three hashes only): %+v %v", entries, err)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM referral_status WHERE direction = 'out' AND status = 'received'`); n != 1 {
+		t.Errorf("received status to send back: %d", n)
+	}
+	audit, _ := db.ListAudit(context.Background(), vigil.AuditFilter{})
+	found := false
+	for _, a := range audit {
+		found = found || (a.Action == "referral.receive" && strings.Contains(a.Detail, "accepted under settings"))
+	}
+	if !found {
+		t.Error("no audit entry for the accepted classifications")
+	}
+	// The same request replayed: refused. The same referral sent again
+	// (a new nonce): the same case.
+	if st, b := e.send(replay); st != http.StatusConflict || !strings.Contains(b, "replayed") {
+		t.Errorf("replay: %d %s", st, b)
+	}
+	if st, b := e.send(e.signed(rp, "/api/v1/referrals", body, nil)); st != http.StatusOK || !strings.Contains(b, `"created":false`) {
+		t.Errorf("sent again: %d %s", st, b)
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM reports`) + count(t, db, `SELECT COUNT(*) FROM referrals_in`); n != 2 {
+		t.Errorf("after the repeat: %d rows, want one report and one referral", n)
+	}
+	// A status about a case we never referred to this partner.
+	up := []byte(fmt.Sprintf(`{"reference":"BE-2026-000001","status":"removed","at":%q}`, time.Now().UTC().Format(time.RFC3339)))
+	if st, b := e.send(e.signed(rp, "/api/v1/referrals/BE-2026-000001/status", up, nil)); st != http.StatusNotFound {
+		t.Errorf("status of an unknown case: %d %s", st, b)
+	}
+	if st, _ := e.send(e.signed(rp, "/api/v1/referrals/BE-2026-000002/status", up, nil)); st != http.StatusBadRequest {
+		t.Errorf("status for another reference than the path's: %d", st)
+	}
+}
+
+func manyURLs(n int) string {
+	var us []string
+	for i := range n {
+		us = append(us, fmt.Sprintf(`{"url":"https://example.org/%d","first_seen":"2026-01-01T00:00:00Z"}`, i))
+	}
+	return `{"version":1,"reference":"R-1","hotline":"x","sent_at":"2026-01-01T00:00:00Z","urls":[` + strings.Join(us, ",") + `]}`
+}
