@@ -44,7 +44,7 @@ func runServe(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	defer db.Close()
 	// One matcher per process, for the workers and the lookup API alike.
-	m, stopMatcher, err := newMatcher(ctx, env, db)
+	m, stopMatcher, err := newMatcher(ctx, env, db, cfg.DataDir)
 	if err != nil {
 		return err
 	}
