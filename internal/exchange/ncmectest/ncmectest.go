@@ -54,6 +54,8 @@ type Options struct {
 	PageSize int
 	// LinkTTL is how long a next link stays valid (0: for ever).
 	LinkTTL time.Duration
+	// PageDelay slows every page down (tests that kill a fetch midway).
+	PageDelay time.Duration
 	// Now is the fake's clock (default time.Now).
 	Now func() time.Time
 }
@@ -259,6 +261,13 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 	if start < 1 || size < 1 || size > 100000 {
 		http.Error(w, "bad paging", http.StatusBadRequest)
 		return
+	}
+	if s.opts.PageDelay > 0 {
+		select {
+		case <-time.After(s.opts.PageDelay):
+		case <-r.Context().Done():
+			return
+		}
 	}
 	s.mu.Lock()
 	recs, total := s.window(from, to, start-1, size)
