@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 )
 
-const backupUsage = `Usage: vigil backup [--data DIR] TARGET
+const backupUsage = `Usage: vigil backup [--data DIR] [--database-url URL] TARGET
 
 Copies a SQLite deployment's data folder to TARGET (a new folder), safely
 while Vigil runs: a consistent snapshot of the database (VACUUM INTO), the
@@ -20,8 +20,12 @@ Vigil and use TARGET as the data folder (--data TARGET, or move it into
 place). The backup holds the media key beside the media: keep it as safe
 as the server itself.
 
-PostgreSQL and S3 are backed up with their own tools (pg_dump, bucket
-versioning or replication); see the README.`
+On PostgreSQL (--database-url or VIGIL_DATABASE_URL), TARGET gets a
+pg_dump of the database (custom format, one consistent snapshot; only the
+schema the URL's search_path names, if it names one) as vigil.pgdump,
+with the data folder's keys and local media. Restore it with pg_restore
+into an empty database (the command says how). pg_dump must be installed.
+S3 buckets are backed up with the storage's own versioning or replication.`
 
 // runBackup copies the data folder of a SQLite deployment.
 func runBackup(ctx context.Context, env *Env, args []string) error {
@@ -34,7 +38,7 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 		return usageError("backup: give one TARGET folder")
 	}
 	if cfg.DatabaseURL != "" {
-		return errors.New("backup: the database is PostgreSQL: back it up with pg_dump (see the README's deployment guide)")
+		return backupPostgres(ctx, env, cfg, fs.Arg(0))
 	}
 	dbPath := filepath.Join(cfg.DataDir, "vigil.db")
 	if err := requireDataFolder(cfg.DataDir, dbPath); err != nil {
@@ -67,11 +71,17 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "backup of %s written to %s: the database and %d files (keys and encrypted media)\n",
 		cfg.DataDir, target, files)
-	if env.Getenv("VIGIL_BLOB_DIR") != "" || env.Getenv("VIGIL_S3_ENDPOINT") != "" || env.Getenv("VIGIL_MEDIA_KEY_FILE") != "" {
-		fmt.Fprintln(env.Stderr, "vigil: media or their key live outside the data folder (VIGIL_BLOB_DIR, VIGIL_S3_ENDPOINT, "+
-			"VIGIL_MEDIA_KEY_FILE): back them up too")
-	}
+	warnOutside(env)
 	return nil
+}
+
+// warnOutside says when media or keys live where a backup does not look.
+func warnOutside(env *Env) {
+	if env.Getenv("VIGIL_BLOB_DIR") != "" || env.Getenv("VIGIL_S3_ENDPOINT") != "" || env.Getenv("VIGIL_MEDIA_KEY_FILE") != "" ||
+		env.Getenv("VIGIL_SECRETS_KEY_FILE") != "" || env.Getenv("VIGIL_AUDIT_KEY_FILE") != "" {
+		fmt.Fprintln(env.Stderr, "vigil: media or keys live outside the data folder (VIGIL_BLOB_DIR, VIGIL_S3_ENDPOINT, "+
+			"VIGIL_MEDIA_KEY_FILE, VIGIL_SECRETS_KEY_FILE, VIGIL_AUDIT_KEY_FILE): back them up too")
+	}
 }
 
 // copyTree copies a file or a folder; a missing source copies nothing.

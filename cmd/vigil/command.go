@@ -27,7 +27,7 @@ func commands() []command {
 		{"work", "", "the background workers only (crawl, hash, match, trace, send, recheck)", runWork},
 		{"demo", "[--check]", "Vigil with a simulated internet; --check exits after the summary (CI)", runDemo},
 		{"migrate", "", "create the database or bring its schema up to date", runMigrate},
-		{"backup", "TARGET", "copy a SQLite data folder (database, keys, media) safely while Vigil runs", runBackup},
+		{"backup", "TARGET", "back up while Vigil runs: a SQLite data folder (database, keys, media), or a pg_dump of PostgreSQL with the keys", runBackup},
 		{"config", "check|example", "check a configuration, or print a commented example file", runConfig},
 		{"user", "add|list|disable|enable|passwd|reset-totp|set-role", "staff accounts", runUser},
 		{"apikey", "create|list|revoke", "API keys for partners, printed once, stored hashed", runAPIKey},
@@ -43,7 +43,7 @@ func commands() []command {
 		{"evidence", "export|verify|key", "signed evidence packages of a case for the police", runEvidence},
 		{"map", "clusters|leads|export", "the network map: cases linked by shared media and infrastructure, leads, exports", runMap},
 		{"report", "annual --year YYYY", "the annual report as PDF, HTML or CSV", runReport},
-		{"bench", "intake|hash|match|crawl|lookup|video|stats", "measurements", runBench},
+		{"bench", "intake|hash|match|crawl|lookup|video|stats|map", "measurements", runBench},
 		{"version", "", "print the version", runVersion},
 	}
 }
