@@ -286,6 +286,8 @@ type MapStore interface {
 	EachPresence(ctx context.Context, fn func(MapPresence) error) error
 	// EachEdge visits every edge of the given kinds (all when none).
 	EachEdge(ctx context.Context, kinds []EdgeKind, fn func(MapEdge) error) error
+	// EachMatch visits every "media matches bank entry" edge.
+	EachMatch(ctx context.Context, fn func(media, entry int64) error) error
 	// EachMediaHash visits every media node that has a PDQ hash.
 	EachMediaHash(ctx context.Context, fn func(MapMediaHash) error) error
 	// MapNodes returns the nodes with these IDs (those that exist).

@@ -122,58 +122,69 @@ type shared struct {
 // media, and by bank entries that their media matched.
 func Compute(ctx context.Context, st vigil.MapStore, rules vigil.MapRules) (*Result, error) {
 	res := &Result{ClusterOf: map[int64]int64{}}
-	mediaLinks := rules.KindLinks(vigil.NodeMedia)
-	// Media whose cases are needed whatever their number: near-duplicates
-	// and bank matches.
-	interest := map[int64][]int64{}
-	if mediaLinks && rules.NearDuplicate >= 0 {
-		pairs, err := NearDuplicates(ctx, st, rules.NearDuplicate)
-		if err != nil {
-			return nil, err
+	// Near-duplicates (CPU: the match index) run beside the reading of
+	// the store (I/O).
+	var nearErr error
+	nearDone := make(chan struct{})
+	go func() {
+		defer close(nearDone)
+		if rules.KindLinks(vigil.NodeMedia) && rules.NearDuplicate >= 0 {
+			res.NearDuplicates, nearErr = NearDuplicates(ctx, st, rules.NearDuplicate)
 		}
-		res.NearDuplicates = pairs
-		for _, p := range pairs {
-			interest[p[0]], interest[p[1]] = nil, nil
-		}
-	}
+	}()
 	matches := map[int64][]int64{} // bank entry → media nodes
 	if rules.KindLinks(vigil.NodeBankEntry) {
-		err := st.EachEdge(ctx, []vigil.EdgeKind{vigil.EdgeMatches}, func(e vigil.MapEdge) error {
-			matches[e.Dst] = append(matches[e.Dst], e.Src)
-			interest[e.Src] = nil
+		err := st.EachMatch(ctx, func(media, entry int64) error {
+			matches[entry] = append(matches[entry], media)
 			return nil
 		})
 		if err != nil {
+			<-nearDone
 			return nil, fmt.Errorf("clusters: %w", err)
 		}
 	}
-
-	// One pass over which cases reached which nodes, in node order.
-	var cands []shared
-	cur := shared{node: -1}
-	flush := func() {
-		if cur.node < 0 {
-			return
-		}
-		if _, ok := interest[cur.node]; ok {
-			interest[cur.node] = slices.Clone(cur.cases)
-		}
-		if len(cur.cases) >= 2 {
-			cands = append(cands, shared{cur.node, slices.Clone(cur.cases)})
-		}
-	}
+	// Which cases reached which nodes, in node order, kept whole: two
+	// flat arrays cost less than a map of the nodes.
+	var pNode, pCase []int64
 	err := st.EachPresence(ctx, func(p vigil.MapPresence) error {
-		if p.NodeID != cur.node {
-			flush()
-			cur.node, cur.cases = p.NodeID, cur.cases[:0]
-		}
-		cur.cases = append(cur.cases, p.CaseID)
+		pNode, pCase = append(pNode, p.NodeID), append(pCase, p.CaseID)
 		return nil
 	})
+	<-nearDone
 	if err != nil {
 		return nil, fmt.Errorf("clusters: %w", err)
 	}
-	flush()
+	if nearErr != nil {
+		return nil, nearErr
+	}
+	casesOf := func(node int64) []int64 {
+		lo, _ := slices.BinarySearch(pNode, node)
+		hi := lo
+		for hi < len(pNode) && pNode[hi] == node {
+			hi++
+		}
+		return pCase[lo:hi]
+	}
+	interest := map[int64][]int64{}
+	for _, p := range res.NearDuplicates {
+		interest[p[0]], interest[p[1]] = casesOf(p[0]), casesOf(p[1])
+	}
+	for _, media := range matches {
+		for _, m := range media {
+			interest[m] = casesOf(m)
+		}
+	}
+	var cands []shared
+	for lo := 0; lo < len(pNode); {
+		hi := lo + 1
+		for hi < len(pNode) && pNode[hi] == pNode[lo] {
+			hi++
+		}
+		if hi-lo >= 2 {
+			cands = append(cands, shared{pNode[lo], pCase[lo:hi]})
+		}
+		lo = hi
+	}
 
 	// What the rules need to know of the nodes concerned.
 	need := make([]int64, 0, len(cands)+len(interest)+len(matches))

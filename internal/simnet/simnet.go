@@ -16,7 +16,9 @@
 //     100,000×100,000 pixels, flaky 503s and 429s).
 //   - bench.example: a big gallery of Options.BenchImages images.
 //   - files.example: collections as ZIP, RAR, 7z and tar.gz archives,
-//     nested, encrypted, a zip bomb and a 10,000-entry archive.
+//     nested, encrypted, a zip bomb and a 10,000-entry archive; a PDF.
+//   - script.example: a gallery built by JavaScript on scroll, and a page
+//     whose script reaches for internal addresses.
 //
 // Every site serves /img/SEED.jpg|png|gif?q=&w= and /media/SEED.mp4.
 package simnet
@@ -171,7 +173,7 @@ func Start(opts Options) (*Net, error) {
 		bigPNG:       BigPNG(100_000, 100_000),
 	}
 	lo := netip.MustParseAddr("127.0.0.1")
-	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files} {
+	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files, Scripted} {
 		n.Resolver.Set(h, lo)
 	}
 	n.Resolver.Script(Rebind, []netip.Addr{lo}, []netip.Addr{netip.MustParseAddr("169.254.169.254")})
@@ -305,6 +307,9 @@ func (n *Net) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if site == Files && n.serveFiles(w, r) {
+		return
+	}
+	if site == Scripted && n.serveScripted(w, r) {
 		return
 	}
 	if site == Bench && n.serveBench(w, r) {

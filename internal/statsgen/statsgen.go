@@ -218,45 +218,8 @@ func Load(ctx context.Context, db *store.DB, a *Activity) error {
 	if err := db.CreateUser(ctx, analyst); err != nil {
 		return fmt.Errorf("statsgen: analyst: %w", err)
 	}
-	drv := db.Driver()
 	ins := func(table, cols string, n int, row func(i int) []any) error {
-		ncol := len(strings.Split(cols, ","))
-		// SQLite looks $N parameters up in a list, so a statement's cost
-		// grows with the square of its parameters: a few hundred per
-		// statement, a hundred statements per transaction.
-		per := max(1, 400/ncol)
-		for lo := 0; lo < n; lo += per * 100 {
-			err := drv.WithTx(ctx, func(tx store.Tx) error {
-				for b := lo; b < min(n, lo+per*100); b += per {
-					hi := min(n, b+per)
-					var sb strings.Builder
-					args := make([]any, 0, (hi-b)*ncol)
-					fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", table, cols)
-					for i := b; i < hi; i++ {
-						if i > b {
-							sb.WriteString(", ")
-						}
-						sb.WriteByte('(')
-						for c := range ncol {
-							if c > 0 {
-								sb.WriteString(", ")
-							}
-							fmt.Fprintf(&sb, "$%d", len(args)+c+1)
-						}
-						sb.WriteByte(')')
-						args = append(args, row(i)...)
-					}
-					if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("statsgen: %s: %w", table, err)
-			}
-		}
-		return nil
+		return BulkInsert(ctx, db, table, cols, n, row)
 	}
 	if err := ins("reports", "tracking_code, received_at, language, source, status", len(a.Reports), func(i int) []any {
 		r := a.Reports[i]
@@ -346,6 +309,49 @@ func sequential(ctx context.Context, db *store.DB, table string, n int) error {
 	}
 	if lo != 1 || hi != int64(n) || count != int64(n) {
 		return fmt.Errorf("statsgen: %s was not empty before the load (ids %d to %d, %d rows)", table, lo, hi, count)
+	}
+	return nil
+}
+
+// BulkInsert inserts n generated rows into table, row(i) giving the values
+// of cols: many rows per statement, many statements per transaction.
+func BulkInsert(ctx context.Context, db *store.DB, table, cols string, n int, row func(i int) []any) error {
+	drv := db.Driver()
+	ncol := len(strings.Split(cols, ","))
+	// SQLite looks $N parameters up in a list, so a statement's cost
+	// grows with the square of its parameters: a few hundred per
+	// statement, a hundred statements per transaction.
+	per := max(1, 400/ncol)
+	for lo := 0; lo < n; lo += per * 100 {
+		err := drv.WithTx(ctx, func(tx store.Tx) error {
+			for b := lo; b < min(n, lo+per*100); b += per {
+				hi := min(n, b+per)
+				var sb strings.Builder
+				args := make([]any, 0, (hi-b)*ncol)
+				fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", table, cols)
+				for i := b; i < hi; i++ {
+					if i > b {
+						sb.WriteString(", ")
+					}
+					sb.WriteByte('(')
+					for c := range ncol {
+						if c > 0 {
+							sb.WriteString(", ")
+						}
+						fmt.Fprintf(&sb, "$%d", len(args)+c+1)
+					}
+					sb.WriteByte(')')
+					args = append(args, row(i)...)
+				}
+				if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("statsgen: %s: %w", table, err)
+		}
 	}
 	return nil
 }

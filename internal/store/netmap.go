@@ -101,10 +101,33 @@ func (db *DB) EachEdge(ctx context.Context, kinds []vigil.EdgeKind, fn func(vigi
 	return wrap(rows.Err(), "map edges")
 }
 
+// EachMatch visits every "media matches bank entry" edge, from the bank
+// entry nodes (few) rather than a scan of every edge.
+func (db *DB) EachMatch(ctx context.Context, fn func(media, entry int64) error) error {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT e.src, e.dst FROM graph_nodes n JOIN graph_edges e ON e.dst = n.id
+		WHERE n.kind = 'bank_entry' AND e.kind = 'matches' ORDER BY e.dst, e.src`)
+	if err != nil {
+		return fmt.Errorf("map matches: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var media, entry int64
+		if err := rows.Scan(&media, &entry); err != nil {
+			return fmt.Errorf("map matches: %w", err)
+		}
+		if err := fn(media, entry); err != nil {
+			return err
+		}
+	}
+	return wrap(rows.Err(), "map matches")
+}
+
 // EachMediaHash visits every media node whose item has a PDQ hash.
 func (db *DB) EachMediaHash(ctx context.Context, fn func(vigil.MapMediaHash) error) error {
+	// In media order: the (kind, ref_id) index gives the nodes so, and the
+	// media rows are then read in their own order.
 	rows, err := db.drv.Reader().Query(ctx, `SELECT n.id, m.pdq FROM graph_nodes n JOIN media m ON m.id = n.ref_id
-		WHERE n.kind = 'media' AND m.pdq <> '' ORDER BY n.id`)
+		WHERE n.kind = 'media' AND m.pdq <> '' ORDER BY n.ref_id`)
 	if err != nil {
 		return fmt.Errorf("map media hashes: %w", err)
 	}

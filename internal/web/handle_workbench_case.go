@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/netmap"
 )
 
 type caseFetch struct {
@@ -40,6 +41,11 @@ type caseData struct {
 	Hold       *vigil.LegalHold
 	Supervisor bool
 	Evidence   bool
+	// Links are the cases it shares map nodes with, and why; MapNode its
+	// node on the map (0: none yet); MapOff: no map configured.
+	Links   []netmap.Why
+	MapNode int64
+	MapOff  bool
 }
 
 // handleCase shows one case (a reported URL): its reports, the crawl's
@@ -122,6 +128,22 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 		objects = append(objects, fmt.Sprintf("media:%d", m.ID))
 		for _, a := range cm.Assessments {
 			objects = append(objects, fmt.Sprintf("assessment:%d", a.ID))
+		}
+	}
+	if st := s.cfg.Map.Store; st == nil {
+		d.MapOff = true
+	} else {
+		if d.Links, err = netmap.CaseWhy(ctx, st, id, s.cfg.Map.Rules); err != nil {
+			s.workbenchError(w, "case links", err)
+			return
+		}
+		n, err := st.FindMapNode(ctx, vigil.NodeCase, vigil.CaseNodeKey(id))
+		switch {
+		case err == nil:
+			d.MapNode = n.ID
+		case !vigil.IsNotFound(err):
+			s.workbenchError(w, "case map node", err)
+			return
 		}
 	}
 	if audit := s.cfg.Accounts.Audit; audit != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/auth"
 	"github.com/vigil-hotline/vigil/internal/store"
+	"github.com/vigil-hotline/vigil/internal/storetest"
 	"github.com/vigil-hotline/vigil/internal/web"
 )
 
@@ -34,6 +35,7 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 		Accounts:   web.AccountsConfig{Audit: db},
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db},
 		Federation: web.FederationConfig{Partners: db, Referrals: db},
+		Map:        web.MapConfig{Store: db, Rules: storetest.MapRules()},
 	}
 	for _, m := range mod {
 		m(&cfg)

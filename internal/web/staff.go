@@ -132,7 +132,7 @@ type navLink struct{ Path, Label, ID string }
 // staffNav is the staff menu, in order, with the catalogue keys of the
 // labels; each entry shows only to those whom its GET route admits.
 var staffNav = []navLink{
-	{"/staff/", "nav_overview", ""}, {"/staff/queue", "nav_queue", ""}, {"/staff/jobs", "nav_jobs", ""}, {"/staff/takedowns", "nav_takedowns", ""},
+	{"/staff/", "nav_overview", ""}, {"/staff/queue", "nav_queue", ""}, {"/staff/jobs", "nav_jobs", ""}, {"/staff/takedowns", "nav_takedowns", ""}, {"/staff/map", "nav_map", "nav-map"},
 	{"/staff/victims", "nav_victims", ""}, {"/staff/statistics", "nav_statistics", "nav-statistics"}, {"/staff/users", "nav_users", ""},
 	{"/staff/partners", "nav_partners", ""},
 	{"/staff/audit", "nav_audit", ""}, {"/staff/enrol", "nav_enrol", ""},
