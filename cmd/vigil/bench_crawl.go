@@ -90,6 +90,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	// A benchmark makes its own store, and its simulated sites are never
 	// traced to a real recipient.
 	wc.resolver, wc.allow, wc.takedown.AllowExample = sim.Resolver, sim.AllowAddrs(), true
+	wc.render.Browser = "off" // the bench pages are static; --render measures rendering
 	wc.MaxPages, wc.MaxMedia = pages+10, *images+10
 	stop, err := startWorkers(ctx, quiet, cfg, wc, db)
 	if err != nil {

@@ -89,6 +89,10 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	// recipients' mail boxes — is simulated too, with days compressed into
 	// seconds.
 	wc.resolver, wc.allow, wc.MaxDepth = sim.Resolver, sim.AllowAddrs(), 2
+	if wc.render.Browser == "" {
+		// The demo's galleries are static HTML: no browser unless asked.
+		wc.render.Browser = "off"
+	}
 	videoURL, stopVideo, err := demoVideoSite(ctx, db, sim, wc)
 	if err != nil {
 		return fmt.Errorf("demo video: %w", err)
@@ -111,7 +115,7 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	tc.traceDeps, tc.traceConfig, tc.rules = trace.Deps{Resolver: world.Resolver}, &world.Trace, world.Rules
 	tc.SMTPAddr, tc.SMTPTLS, tc.SMTPFrom = world.Mail.Addr, "opportunistic", "Vigil demo hotline <"+simworld.SenderEmail+">"
 	tc.Hotline, tc.CaseRefPrefix, tc.FirstRecheck, tc.RecheckEvery = "Vigil demo hotline", "DEMO", 2*time.Second, 2*time.Second
-	m, stopMatcher, err := newMatcher(ctx, env, db)
+	m, stopMatcher, err := newMatcher(ctx, env, db, "")
 	if err != nil {
 		return err
 	}

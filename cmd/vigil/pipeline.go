@@ -51,6 +51,7 @@ type workerConfig struct {
 	takedown *takedownConfig
 	video    videoWorkerConfig
 	archives archive.Limits
+	render   renderWorkerConfig
 	// matcher, when set, is the process's matcher, shared by the workers
 	// and the lookup API; startWorkers makes one otherwise.
 	matcher vigil.Matcher
@@ -86,6 +87,7 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	fs.Var(&c.Allow, "crawl-allow", "IP:PORT the crawler may reach although it is private or loopback (tests and demo only; repeatable)")
 	c.takedown = takedownFlags(fs, env)
 	c.video.flags(fs)
+	c.render.flags(fs)
 	fs.IntVar(&c.archives.MaxEntries, "archive-max-entries", archive.DefaultMaxEntries, "entries an archive may list; more and it is refused unopened")
 	fs.Int64Var(&c.archives.MaxEntrySize, "archive-max-entry-bytes", archive.DefaultMaxEntrySize, "uncompressed bytes of one archive entry at most")
 	fs.Int64Var(&c.archives.MaxTotalSize, "archive-max-bytes", archive.DefaultMaxTotalSize, "uncompressed bytes of all an archive's entries at most")
@@ -183,7 +185,7 @@ func (r *staticResolver) LookupNetIP(ctx context.Context, network, host string) 
 func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func() error, err error) {
 	m, stopMatcher := wc.matcher, func() error { return nil }
 	if m == nil {
-		if m, stopMatcher, err = newMatcher(ctx, env, db); err != nil {
+		if m, stopMatcher, err = newMatcher(ctx, env, db, cfg.DataDir); err != nil {
 			return nil, err
 		}
 	}
@@ -234,6 +236,10 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	if err != nil {
 		return nil, err
 	}
+	renderer, err := wc.render.renderer(env, fetcher)
+	if err != nil {
+		return nil, err
+	}
 	p := &jobs.Pipeline{
 		Store: db, Fetcher: fetcher, Blobs: vault, Matcher: m, Logger: env.Logger,
 		Hashing:  hashing.Options{},
@@ -242,6 +248,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		Hashers:  wc.Hashers,
 		Video:    videoHasher, VideoHashers: wc.video.Hashers,
 		Archives: wc.archives,
+		Renderer: renderer, RenderBelow: wc.render.Below, RenderSites: wc.render.Sites,
 	}
 	if wc.MaxDepth == 0 {
 		p.MaxDepth = crawl.NoFollow
@@ -255,6 +262,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	}
 	queues := jobs.Queues(wc.Fetchers, wc.Hashers)
 	queues[jobargs.QueueTakedown] = takedown.QueueConfig()
+	registerExchangeFeedback(env, db, workers, queues)
 	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
 		Workers: workers, Queues: queues, Logger: quietLogger(env.Logger),
 		// Jobs time out before they could be taken for lost.

@@ -20,7 +20,7 @@ import (
 func startWork(t *testing.T, n *simnet.Net, data, dbURL string, extra ...string) *exec.Cmd {
 	t.Helper()
 	needVigil(t)
-	args := []string{"work", "--allow-example-routing", "--rescue-after", "2s", "--crawl-max-pages", "300", "--crawl-max-media", "5000",
+	args := []string{"work", "--allow-example-routing", "--render-browser", "off", "--rescue-after", "2s", "--crawl-max-pages", "300", "--crawl-max-media", "5000",
 		"--crawl-allow", n.Addr.String()}
 	for _, h := range []string{simnet.Gallery, simnet.Bench, simnet.Mirror} {
 		args = append(args, "--crawl-resolve", h+"="+n.Addr.Addr().String())

@@ -40,6 +40,38 @@ type Evidence struct {
 	// when the fetch succeeded.
 	Reason Reason `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Render is the page rendered in a browser, when it was.
+	Render *RenderEvidence `json:"render,omitempty"`
+}
+
+// RenderEvidence is what a page rendered in a headless browser did: every
+// request it made, each through Vigil's proxy and its checks, and the media
+// the rendered page loaded or showed.
+type RenderEvidence struct {
+	Started  time.Time        `json:"started"`
+	Duration time.Duration    `json:"duration_ns"`
+	Requests []ProxiedRequest `json:"requests"`
+	Media    []string         `json:"media,omitempty"`
+	// Reason and Error say why the render ended early or failed.
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// ProxiedRequest is one request of a browser through the proxy: a GET
+// fetched (and its redirects followed) by the Fetcher, or a CONNECT tunnel
+// to an address the Dialer checked.
+type ProxiedRequest struct {
+	Method    string         `json:"method"`
+	URL       string         `json:"url"`
+	FinalURL  string         `json:"final_url,omitempty"`
+	Status    int            `json:"status,omitempty"`
+	Connected netip.AddrPort `json:"connected,omitzero"`
+	Started   time.Time      `json:"started"`
+	Duration  time.Duration  `json:"duration_ns"`
+	Bytes     int64          `json:"bytes"`
+	Class     Class          `json:"class,omitempty"`
+	Reason    Reason         `json:"reason,omitempty"`
+	Error     string         `json:"error,omitempty"`
 }
 
 // Hop is one redirect response in a chain.
@@ -136,3 +168,8 @@ var (
 	errTotalTimeout = errors.New("total fetch timeout")
 	errIdleTimeout  = errors.New("idle body timeout")
 )
+
+// ClassifyDialErr turns an error of Dialer.DialContext into a FetchError
+// with its reason (refused, dns, network, …), for a dial made outside a
+// fetch: the render proxy's tunnels.
+func ClassifyDialErr(err error) *FetchError { return classifyErr(err) }

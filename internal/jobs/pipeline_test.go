@@ -48,11 +48,20 @@ type rig struct {
 
 func newRig(t *testing.T, db *store.DB, maxDepth int) *rig {
 	t.Helper()
+	return newRigWith(t, db, maxDepth, nil)
+}
+
+// newRigWith is newRig with a hook to adjust the pipeline before it starts.
+func newRigWith(t *testing.T, db *store.DB, maxDepth int, adjust func(n *simnet.Net, p *jobs.Pipeline)) *rig {
+	t.Helper()
 	n := testrig.Internet(t, simnet.Options{})
 	f := testrig.Fetcher(t, n)
 	vault := testrig.Vault(t)
 	r := &rig{db: db, net: n, vault: vault, matcher: &shaMatcher{known: map[string]bool{}, calls: map[string]int{}}}
 	p := &jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: r.matcher, Budget: vigil.DefaultCrawlBudget, MaxDepth: maxDepth}
+	if adjust != nil {
+		adjust(n, p)
+	}
 	workers := river.NewWorkers()
 	p.Register(workers)
 	stop, err := db.Driver().StartWorkers(context.Background(), store.WorkerConfig{

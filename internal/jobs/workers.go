@@ -20,6 +20,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/hashing"
+	"github.com/vigil-hotline/vigil/internal/render"
 	"github.com/vigil-hotline/vigil/internal/video"
 )
 
@@ -47,6 +48,12 @@ type Pipeline struct {
 	// Archives bounds what an archive may make a worker read (entries,
 	// sizes, compression ratio, nesting); zero fields take the defaults.
 	Archives archive.Limits
+	// Renderer renders pages built by JavaScript in a browser; nil when
+	// rendering is off. A page is rendered when it yields fewer media
+	// than RenderBelow, or when its host is in RenderSites.
+	Renderer    *render.Renderer
+	RenderBelow int
+	RenderSites []string
 
 	cpu    chan struct{}
 	videos chan struct{}
@@ -138,14 +145,15 @@ func (w *pageWorker) Work(ctx context.Context, job *river.Job[jobargs.PageArgs])
 	if err != nil && retry(err, job.Attempt) {
 		return err
 	}
-	f := fetchRecord(&page.Evidence)
 	var children []vigil.CrawlChild
-	switch {
-	case err != nil:
-	case f.Status >= 400:
-		f.Reason, f.Error = string(crawl.ReasonHTTPStatus), fmt.Sprintf("the server answered %d", f.Status)
-	default:
+	failed := err != nil || page.Evidence.Status >= 400
+	if !failed {
 		children = w.p.children(t, page)
+		children = append(children, w.p.rendered(ctx, t, page)...)
+	}
+	f := fetchRecord(&page.Evidence)
+	if err == nil && f.Status >= 400 {
+		f.Reason, f.Error = string(crawl.ReasonHTTPStatus), fmt.Sprintf("the server answered %d", f.Status)
 	}
 	return w.p.Store.FinishPage(ctx, t, f, children, w.p.Budget)
 }

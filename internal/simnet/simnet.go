@@ -16,7 +16,9 @@
 //     100,000×100,000 pixels, flaky 503s and 429s).
 //   - bench.example: a big gallery of Options.BenchImages images.
 //   - files.example: collections as ZIP, RAR, 7z and tar.gz archives,
-//     nested, encrypted, a zip bomb and a 10,000-entry archive.
+//     nested, encrypted, a zip bomb and a 10,000-entry archive; a PDF.
+//   - script.example: a gallery built by JavaScript on scroll, and a page
+//     whose script reaches for internal addresses.
 //   - go.example, pics-one.example, board-two.example: two sites that are
 //     one network, behind a short link (network.go).
 //
@@ -173,7 +175,7 @@ func Start(opts Options) (*Net, error) {
 		bigPNG:       BigPNG(100_000, 100_000),
 	}
 	lo := netip.MustParseAddr("127.0.0.1")
-	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files, Redirector, PicsOne, BoardTwo} {
+	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files, Scripted, Redirector, PicsOne, BoardTwo} {
 		n.Resolver.Set(h, lo)
 	}
 	n.Resolver.Script(Rebind, []netip.Addr{lo}, []netip.Addr{netip.MustParseAddr("169.254.169.254")})
@@ -308,6 +310,9 @@ func (n *Net) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if site == Files && n.serveFiles(w, r) {
+		return
+	}
+	if site == Scripted && n.serveScripted(w, r) {
 		return
 	}
 	if site == Bench && n.serveBench(w, r) {
