@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -33,25 +34,30 @@ import (
 
 // benchLookupResult is what `vigil bench lookup --json` prints last.
 type benchLookupResult struct {
-	N                     int     `json:"n"`
-	Store                 string  `json:"store"`
-	Threshold             int     `json:"threshold"`
-	Concurrency           int     `json:"concurrency"`
-	Cores                 int     `json:"cores"`
-	ImportSeconds         float64 `json:"import_seconds"`
-	StartupSeconds        float64 `json:"startup_seconds"`
-	LookupsPerSecond      float64 `json:"lookups_per_second"`
-	P50Millis             float64 `json:"p50_ms"`
-	P99Millis             float64 `json:"p99_ms"`
-	MatchedShare          float64 `json:"matched_share"`
-	BatchHashesPerSecond  float64 `json:"batch_hashes_per_second"`
-	ExactLookupsPerSecond float64 `json:"exact_lookups_per_second"`
-	ExactP99Millis        float64 `json:"exact_p99_ms"`
-	FileLookupsPerSecond  float64 `json:"file_lookups_per_second"`
-	HashImagesPerSecond   float64 `json:"hash_images_per_second"`
-	FileVsHashRatio       float64 `json:"file_vs_hash_ratio"`
-	Errors                int64   `json:"errors"`
-	SecondsPerMeasurement float64 `json:"seconds_per_measurement"`
+	N              int     `json:"n"`
+	Store          string  `json:"store"`
+	Threshold      int     `json:"threshold"`
+	Concurrency    int     `json:"concurrency"`
+	Cores          int     `json:"cores"`
+	ImportSeconds  float64 `json:"import_seconds"`
+	StartupSeconds float64 `json:"startup_seconds"`
+	// SnapshotStartupSeconds is the start-up from the index snapshot
+	// (written by the first matcher) instead of the store.
+	SnapshotStartupSeconds float64 `json:"snapshot_startup_seconds"`
+	SnapshotWriteSeconds   float64 `json:"snapshot_write_seconds"`
+	SnapshotBytes          int64   `json:"snapshot_bytes"`
+	LookupsPerSecond       float64 `json:"lookups_per_second"`
+	P50Millis              float64 `json:"p50_ms"`
+	P99Millis              float64 `json:"p99_ms"`
+	MatchedShare           float64 `json:"matched_share"`
+	BatchHashesPerSecond   float64 `json:"batch_hashes_per_second"`
+	ExactLookupsPerSecond  float64 `json:"exact_lookups_per_second"`
+	ExactP99Millis         float64 `json:"exact_p99_ms"`
+	FileLookupsPerSecond   float64 `json:"file_lookups_per_second"`
+	HashImagesPerSecond    float64 `json:"hash_images_per_second"`
+	FileVsHashRatio        float64 `json:"file_vs_hash_ratio"`
+	Errors                 int64   `json:"errors"`
+	SecondsPerMeasurement  float64 `json:"seconds_per_measurement"`
 }
 
 // runBenchLookup measures the scanning API over HTTP on loopback: a bank
@@ -106,6 +112,9 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, m.Close()) }()
 	res.StartupSeconds = time.Since(start).Seconds()
+	if err := benchSnapshot(ctx, db, m, &res); err != nil {
+		return err
+	}
 
 	key, hash := auth.NewAPIKey()
 	if err := db.CreateAPIKey(ctx, &vigil.APIKey{Name: fmt.Sprintf("bench-%d", time.Now().UnixNano()), Hash: hash,
@@ -212,9 +221,9 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	res.Errors = errs.Load()
 
-	fmt.Fprintf(env.Stdout, "%d PDQ entries (%s), start-up %.2f s: %.0f lookups/s (p50 %.2f ms, p99 %.2f ms), %.0f batch hashes/s, "+
+	fmt.Fprintf(env.Stdout, "%d PDQ entries (%s), start-up %.2f s (%.2f s from the snapshot): %.0f lookups/s (p50 %.2f ms, p99 %.2f ms), %.0f batch hashes/s, "+
 		"%.0f exact lookups/s, %.1f files/s (%.0f%% of hashing alone), %d errors\n",
-		res.N, res.Store, res.StartupSeconds, res.LookupsPerSecond, res.P50Millis, res.P99Millis, res.BatchHashesPerSecond,
+		res.N, res.Store, res.StartupSeconds, res.SnapshotStartupSeconds, res.LookupsPerSecond, res.P50Millis, res.P99Millis, res.BatchHashesPerSecond,
 		res.ExactLookupsPerSecond, res.FileLookupsPerSecond, 100*res.FileVsHashRatio, res.Errors)
 	if *asJSON {
 		if err := json.NewEncoder(env.Stdout).Encode(res); err != nil {
@@ -314,4 +323,32 @@ func benchLookupFiles(n int) [][]byte {
 		out[k] = buf.Bytes()
 	}
 	return out
+}
+
+// benchSnapshot writes the matcher's snapshot and times a start from it.
+func benchSnapshot(ctx context.Context, db *store.DB, m *match.Matcher, res *benchLookupResult) (err error) {
+	dir, err := os.MkdirTemp("", "vigil-bench-snapshot-")
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
+	path := filepath.Join(dir, "match.snapshot")
+	start := time.Now()
+	if err := m.WriteSnapshot(path); err != nil {
+		return err
+	}
+	res.SnapshotWriteSeconds = time.Since(start).Seconds()
+	if fi, err := os.Stat(path); err == nil {
+		res.SnapshotBytes = fi.Size()
+	}
+	start = time.Now()
+	m2, err := match.New(ctx, match.Config{Store: db, Logger: slog.New(slog.DiscardHandler), Snapshot: path, PollInterval: -1})
+	if err != nil {
+		return err
+	}
+	res.SnapshotStartupSeconds = time.Since(start).Seconds()
+	if !m2.Stats().FromSnapshot {
+		return errors.New("bench lookup: the snapshot was not used")
+	}
+	return m2.Close()
 }

@@ -115,7 +115,7 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	tc.traceDeps, tc.traceConfig, tc.rules = trace.Deps{Resolver: world.Resolver}, &world.Trace, world.Rules
 	tc.SMTPAddr, tc.SMTPTLS, tc.SMTPFrom = world.Mail.Addr, "opportunistic", "Vigil demo hotline <"+simworld.SenderEmail+">"
 	tc.Hotline, tc.CaseRefPrefix, tc.FirstRecheck, tc.RecheckEvery = "Vigil demo hotline", "DEMO", 2*time.Second, 2*time.Second
-	m, stopMatcher, err := newMatcher(ctx, env, db)
+	m, stopMatcher, err := newMatcher(ctx, env, db, "")
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/match"
@@ -9,10 +10,17 @@ import (
 )
 
 // newMatcher returns the process's one matcher over the hash banks: loaded
-// from the store at start-up, kept in step with imports from any process,
-// and shared by every worker.
-func newMatcher(ctx context.Context, env *Env, db *store.DB) (vigil.Matcher, func() error, error) {
-	m, err := match.New(ctx, match.Config{Store: db, Logger: env.Logger})
+// at start-up from the index snapshot in the data folder when there is a
+// whole and recent one (else from the store), kept in step with imports
+// from any process, and shared by every worker. The processes sharing a
+// data folder share the snapshot, each writing it now and then (see
+// internal/match).
+func newMatcher(ctx context.Context, env *Env, db *store.DB, dataDir string) (vigil.Matcher, func() error, error) {
+	snapshot := ""
+	if dataDir != "" {
+		snapshot = filepath.Join(dataDir, "index", "match.snapshot")
+	}
+	m, err := match.New(ctx, match.Config{Store: db, Logger: env.Logger, Snapshot: snapshot})
 	if err != nil {
 		return nil, nil, err
 	}

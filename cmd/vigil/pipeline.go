@@ -185,7 +185,7 @@ func (r *staticResolver) LookupNetIP(ctx context.Context, network, host string) 
 func startWorkers(ctx context.Context, env *Env, cfg *config, wc *workerConfig, db *store.DB) (stop func() error, err error) {
 	m, stopMatcher := wc.matcher, func() error { return nil }
 	if m == nil {
-		if m, stopMatcher, err = newMatcher(ctx, env, db); err != nil {
+		if m, stopMatcher, err = newMatcher(ctx, env, db, cfg.DataDir); err != nil {
 			return nil, err
 		}
 	}
@@ -262,6 +262,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	}
 	queues := jobs.Queues(wc.Fetchers, wc.Hashers)
 	queues[jobargs.QueueTakedown] = takedown.QueueConfig()
+	registerExchangeFeedback(env, db, workers, queues)
 	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
 		Workers: workers, Queues: queues, Logger: quietLogger(env.Logger),
 		// Jobs time out before they could be taken for lost.

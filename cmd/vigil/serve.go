@@ -44,7 +44,7 @@ func runServe(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	defer db.Close()
 	// One matcher per process, for the workers and the lookup API alike.
-	m, stopMatcher, err := newMatcher(ctx, env, db)
+	m, stopMatcher, err := newMatcher(ctx, env, db, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -122,6 +122,9 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
 		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
 		Map:        web.MapConfig{Store: db, Rules: rules},
+		// The confirmed bank is published to partners signed with the
+		// key they already hold for referrals.
+		Publish: web.PublishConfig{Banks: db, Key: fedKey},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady

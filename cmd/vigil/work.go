@@ -23,7 +23,7 @@ func runWork(ctx context.Context, env *Env, args []string) (err error) {
 		return err
 	}
 	defer db.Close()
-	m, stopMatcher, err := newMatcher(ctx, env, db)
+	m, stopMatcher, err := newMatcher(ctx, env, db, cfg.DataDir)
 	if err != nil {
 		return err
 	}

@@ -158,3 +158,33 @@ func (x *Exact) Lookup(kind vigil.SignalType, value []byte) ([]int64, error) {
 	}
 	return ids, nil
 }
+
+// Each calls fn for every (value, ID) pair, under the read lock: fn must
+// not call back into x. It stops at fn's first error.
+func (x *Exact) Each(fn func(kind vigil.SignalType, value []byte, id int64) error) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if err := eachExact(&x.md5, func(k [16]byte) []byte { return k[:] }, vigil.SignalMD5, fn); err != nil {
+		return err
+	}
+	if err := eachExact(&x.sha1, func(k [20]byte) []byte { return k[:] }, vigil.SignalSHA1, fn); err != nil {
+		return err
+	}
+	return eachExact(&x.sha256, func(k [32]byte) []byte { return k[:] }, vigil.SignalSHA256, fn)
+}
+
+func eachExact[K comparable](m *exactMap[K], raw func(K) []byte, kind vigil.SignalType, fn func(vigil.SignalType, []byte, int64) error) error {
+	for k, id := range m.one {
+		if err := fn(kind, raw(k), id); err != nil {
+			return err
+		}
+	}
+	for k, ids := range m.many {
+		for _, id := range ids {
+			if err := fn(kind, raw(k), id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

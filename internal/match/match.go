@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,13 @@ type Config struct {
 	// pruned changes; restart the process). 0 means 24 hours; negative
 	// never prunes.
 	FeedRetention time.Duration
+	// Snapshot, if set, is the path of the index snapshot (see
+	// snapshot.go): read at start instead of loading every entry from the
+	// store when it is there, whole and recent, and written again about
+	// every SnapshotEvery while the index changes (0: an hour; negative:
+	// read only).
+	Snapshot      string
+	SnapshotEvery time.Duration
 }
 
 // Matcher implements vigil.Matcher.
@@ -89,6 +97,16 @@ type Matcher struct {
 	retention           time.Duration
 	lastSync, lastPrune time.Time
 	stale               atomic.Bool
+
+	// snapPath, snapEvery: see Config.Snapshot. snapMu guards snapSeq,
+	// the Seq the last snapshot covers, and snapNext, when the next is due.
+	snapPath  string
+	snapEvery time.Duration
+	snapMu    sync.Mutex
+	snapSeq   int64
+	snapNext  time.Time
+	// FromSnapshot: the index was read from the snapshot at start.
+	fromSnapshot bool
 }
 
 var _ vigil.Matcher = (*Matcher)(nil)
@@ -130,7 +148,31 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 	if m.minQuality == 0 {
 		m.minQuality = vigil.DefaultMinPDQQuality
 	}
+	m.retention = cfg.FeedRetention
+	if m.retention == 0 {
+		m.retention = 24 * time.Hour
+	}
+	m.snapPath, m.snapEvery = cfg.Snapshot, cfg.SnapshotEvery
+	if m.snapEvery == 0 {
+		m.snapEvery = time.Hour
+	}
 	start := time.Now()
+	if m.snapPath != "" {
+		err := m.loadSnapshot(ctx, m.snapPath, cfg.Index)
+		switch {
+		case err == nil:
+			m.fromSnapshot = true
+			return m.started(start, cfg), nil
+		case errors.Is(err, os.ErrNotExist):
+			m.log.Info("match index: no snapshot yet; loading from the store", "path", m.snapPath)
+		default:
+			m.log.Warn("match index: snapshot not used; loading from the store", "path", m.snapPath, "err", err)
+		}
+		// Whatever the failed load left is dropped.
+		m.seq, m.loaded, m.frameCount = 0, map[int64]bool{}, map[int64]int{}
+		m.exact, m.frames = index.NewExact(), index.NewPDQ(cfg.Index)
+		m.snapNext = time.Now() // the first follow tick writes one
+	}
 	// The feed position first: a change committed while loading is then
 	// applied again by the first Sync, which is harmless (adds and removes
 	// are idempotent); reading it last could miss one.
@@ -167,10 +209,15 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 	if m.pdq, err = b.Build(); err != nil {
 		return nil, fmt.Errorf("match: %w", err)
 	}
+	return m.started(start, cfg), nil
+}
+
+// started logs the load and starts following the feed.
+func (m *Matcher) started(start time.Time, cfg Config) *Matcher {
 	m.loadTime = time.Since(start)
 	m.lastSync, m.lastPrune = start, start
 	m.log.Info("match index loaded", "banks", len(m.loaded), "pdq", m.pdq.Len(), "exact", m.exact.Len(),
-		"seconds", m.loadTime.Seconds())
+		"from_snapshot", m.fromSnapshot, "seconds", m.loadTime.Seconds())
 	if cfg.PollInterval >= 0 {
 		if cfg.PollInterval == 0 {
 			cfg.PollInterval = 250 * time.Millisecond
@@ -178,7 +225,7 @@ func New(ctx context.Context, cfg Config) (*Matcher, error) {
 		m.stop, m.done = make(chan struct{}), make(chan struct{})
 		go m.follow(cfg.PollInterval)
 	}
-	return m, nil
+	return m
 }
 
 // Close stops following the change feed.
@@ -206,6 +253,17 @@ func (m *Matcher) follow(every time.Duration) {
 		err := m.Sync(ctx)
 		m.prune(ctx)
 		cancel()
+		if err == nil && m.snapshotDue() {
+			start := time.Now()
+			if err := m.WriteSnapshot(m.snapPath); err != nil {
+				m.log.Warn("match index: writing the snapshot", "err", err)
+				m.snapMu.Lock()
+				m.snapNext = m.nextSnapshot()
+				m.snapMu.Unlock()
+			} else {
+				m.log.Debug("match index: snapshot written", "path", m.snapPath, "seconds", time.Since(start).Seconds())
+			}
+		}
 		// Log a failure once, and the recovery, not every tick.
 		if err != nil && !failing {
 			m.log.Warn("match index: following bank changes failed; retrying", "err", err)
@@ -436,13 +494,15 @@ type Stats struct {
 	LoadTime     time.Duration
 	// Stale: the change feed went unread for longer than it is kept.
 	Stale bool
+	// FromSnapshot: the index was read from its snapshot at start.
+	FromSnapshot bool
 }
 
 // Stats returns what the matcher holds now.
 func (m *Matcher) Stats() Stats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq, LoadTime: m.loadTime, Stale: m.stale.Load()}
+	return Stats{Banks: len(m.loaded), PDQEntries: m.pdq.Len(), ExactEntries: m.exact.Len(), Seq: m.seq, LoadTime: m.loadTime, Stale: m.stale.Load(), FromSnapshot: m.fromSnapshot}
 }
 
 // candidate is an index hit before its bank is known.

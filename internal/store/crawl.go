@@ -276,8 +276,10 @@ func (db *DB) recordVerdictQueued(ctx context.Context, tx Tx, mediaID int64, mat
 			break
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO media_matches (media_id, bank_id, entry_id, bank_name, signal, distance,
-			variant, classification, matched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-			mediaID, m.BankID, m.EntryID, m.BankName, string(m.Signal), m.Distance, m.Variant, m.Classification, now); err != nil {
+			variant, classification, matched_at, exchange_id, exchange_name, upstream_id, upstream_class)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
+			mediaID, m.BankID, m.EntryID, m.BankName, string(m.Signal), m.Distance, m.Variant, m.Classification, now,
+			m.ExchangeID, m.ExchangeName, m.UpstreamID, m.UpstreamClassification); err != nil {
 			return err
 		}
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	Victims vigil.VictimService
 	// Federation is the partner hotlines and the referral API (issue 16).
 	Federation FederationConfig
+	// Publish serves the hotline's own confirmed bank to partners as a
+	// signed list (issue 15); off when its Banks is nil.
+	Publish PublishConfig
 	// Map is the network map (issue 19).
 	Map MapConfig
 
@@ -206,6 +209,7 @@ func (s *Server) routes() http.Handler {
 	s.victimRoutes(mux)
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
+	s.publishRoutes(mux)
 	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 
