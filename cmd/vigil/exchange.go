@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/exchange"
+	"github.com/vigil-hotline/vigil/internal/exchange/upstream"
 	"github.com/vigil-hotline/vigil/internal/store"
 )
 
@@ -392,7 +393,8 @@ func processOwner() string {
 // newExchangeFetcher is the fetch loop on the store, as every command
 // runs it.
 func newExchangeFetcher(env *Env, db *store.DB) *exchange.Fetcher {
-	f := &exchange.Fetcher{Store: db, Owner: processOwner(), Logger: env.Logger}
+	f := &exchange.Fetcher{Store: db, Owner: processOwner(), Logger: env.Logger,
+		NewClient: upstream.NewClient, Classify: exchangeClassifier(env, db)}
 	// How long a killed process's lease keeps others off (default 2 min;
 	// tests shorten it).
 	if d, err := time.ParseDuration(env.Getenv("VIGIL_EXCHANGE_LEASE")); err == nil && d > 0 {
@@ -429,6 +431,7 @@ func startExchangeScheduler(ctx context.Context, env *Env, db *store.DB) (stop f
 					env.Logger.Warn("scheduled exchange fetch failed", "exchange", x.Name, "error", err)
 				}
 			}
+			quarantineFloods(ctx, env, db)
 			select {
 			case <-ctx.Done():
 				return

@@ -262,6 +262,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 	}
 	queues := jobs.Queues(wc.Fetchers, wc.Hashers)
 	queues[jobargs.QueueTakedown] = takedown.QueueConfig()
+	registerExchangeFeedback(env, db, workers, queues)
 	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
 		Workers: workers, Queues: queues, Logger: quietLogger(env.Logger),
 		// Jobs time out before they could be taken for lost.

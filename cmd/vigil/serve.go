@@ -118,10 +118,13 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Accounts: accounts, Workbench: workbench,
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Statistics: statistics,
-		Identity:   identity, Victims: db,
+		Identity:   identity, Victims: db, Exchanges: web.ExchangesConfig{Service: db},
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
 		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
 		Map:        web.MapConfig{Store: db, Rules: rules},
+		// The confirmed bank is published to partners signed with the
+		// key they already hold for referrals.
+		Publish: web.PublishConfig{Banks: db, Key: fedKey},
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady

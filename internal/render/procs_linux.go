@@ -113,3 +113,9 @@ func killTree(pid int) {
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
+
+// procAttr puts the browser in a process group of its own (killed whole
+// after) and has the kernel kill it if Vigil dies first.
+func procAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}

@@ -129,7 +129,14 @@ func TestOpenAPIResponses(t *testing.T) {
 	if _, err := video.Find(); err == nil || os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
 		mods = append(mods, withVideoLookups(t))
 	}
-	f := newLookupFixture(t, storetest.Open(t, "sqlite"), nil, mods...)
+	// The published list is signed JSON lines: read as a string.
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", func(r io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		b, err := io.ReadAll(r)
+		return string(b), err
+	})
+	db := storetest.Open(t, "sqlite")
+	mods = append(mods, func(c *web.Config) { c.Publish = web.PublishConfig{Banks: db, Key: publishKey()} })
+	f := newLookupFixture(t, db, nil, mods...)
 	doc.Servers = openapi3.Servers{{URL: f.srv.URL}}
 	router, err := legacy.NewRouter(doc)
 	if err != nil {
@@ -221,6 +228,12 @@ func TestOpenAPIResponses(t *testing.T) {
 		}
 		check("POST", "/api/v1/lookup", f.key, "video/mp4", known[:len(known)/3], 400)
 	}
+	partner := f.apiKeyWith("partner", []vigil.APIScope{vigil.ScopeExchangePublish}, 0, 0)
+	check("GET", "/api/v1/exchange/list", partner, "", nil, 200)
+	check("GET", "/api/v1/exchange/list?after=0&limit=10", partner, "", nil, 200)
+	check("GET", "/api/v1/exchange/list?limit=0", partner, "", nil, 400)
+	check("GET", "/api/v1/exchange/list", "", "", nil, 401)
+	check("GET", "/api/v1/exchange/list", f.key, "", nil, 403)
 	capped := f.apiKeyWith("capped", []vigil.APIScope{vigil.ScopeLookup}, 0, 1)
 	check("POST", "/api/v1/lookup", capped, "application/json", []byte(batch), 429)
 

@@ -69,8 +69,13 @@ type Config struct {
 	Victims vigil.VictimService
 	// Federation is the partner hotlines and the referral API (issue 16).
 	Federation FederationConfig
+	// Publish serves the hotline's own confirmed bank to partners as a
+	// signed list (issue 15); off when its Banks is nil.
+	Publish PublishConfig
 	// Map is the network map (issue 19).
 	Map MapConfig
+	// Exchanges is the administrators' page of hash exchanges (issue 15).
+	Exchanges ExchangesConfig
 
 	Now func() time.Time
 }
@@ -206,6 +211,8 @@ func (s *Server) routes() http.Handler {
 	s.victimRoutes(mux)
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
+	s.publishRoutes(mux)
+	s.exchangeRoutes(mux)
 	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 

@@ -147,7 +147,10 @@ func TestFeedbackRetriesRefusals(t *testing.T) {
 	if err := db.JudgeUpstreamEntry(ctx, v2); err != nil {
 		t.Fatal(err)
 	}
-	te.Fault(func(w http.ResponseWriter) bool { http.Error(w, `{"error":{"message":"no"}}`, http.StatusForbidden); return true })
+	te.Fault(func(w http.ResponseWriter) bool {
+		http.Error(w, `{"error":{"message":"no"}}`, http.StatusForbidden)
+		return true
+	})
 	if err := f.Send(ctx, v2.ID, false); err != nil {
 		t.Fatal(err)
 	}
