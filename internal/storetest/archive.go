@@ -19,15 +19,7 @@ import (
 func testArchiveEntries(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	url := "https://files.example/set.zip"
-	r := newReport(t, url)
-	if err := db.CreateReport(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	urlID := r.URLs[0].ID
-	if err := db.StartCrawl(ctx, urlID); err != nil {
-		t.Fatal(err)
-	}
-	root := findTask(t, db, urlID, vigil.TaskPage, url)
+	urlID, root := startCrawl(t, db, url)
 	if err := db.FinishPage(ctx, root, &vigil.Fetch{RequestedURL: url, FinalURL: url, Status: 200, StartedAt: time.Now().UTC(),
 		Class: "archive", Evidence: "{}"}, []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: url}}, vigil.DefaultCrawlBudget); err != nil {
 		t.Fatal(err)
