@@ -211,6 +211,10 @@ type CrawlService interface {
 	// the sighting is recorded. As in FinishHash and FinishMatch, an item
 	// is hashed and matched once whatever the number of crawls.
 	FinishImage(ctx context.Context, task *CrawlTask, f *Fetch, m *Media, h *MediaHashes, matches []Match) error
+	// FinishImageLinks is FinishImage for a picture that references others
+	// (an SVG reached through <img>): children are queued too, within b.
+	FinishImageLinks(ctx context.Context, task *CrawlTask, f *Fetch, m *Media, h *MediaHashes, matches []Match,
+		children []CrawlChild, b CrawlBudget) error
 	// MediaHashed reports whether a media item with this SHA-256 exists and
 	// is hashed, so that a worker skips hashing what is known already.
 	MediaHashed(ctx context.Context, sha256 string) (bool, error)

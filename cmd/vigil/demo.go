@@ -126,7 +126,11 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, stop()) }()
-	srv, err := newWebServer(env, cfg, wc, db, "")
+	menv, mapRules, err := demoMapRules(env, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	srv, err := newWebServer(menv, cfg, wc, db, "")
 	if err != nil {
 		return err
 	}
@@ -148,6 +152,9 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	if videoURL != "" {
 		reports = append(reports, struct{ lang, url, what string }{"en", videoURL, "a page with a known video, re-encoded and resized"})
 	}
+	shortLink, board := sim.NetworkReports()
+	reports = append(reports, struct{ lang, url, what string }{"en", shortLink, "a short link someone was sent"},
+		struct{ lang, url, what string }{"nl", board, "a thread on a message board, reported by someone else"})
 	fmt.Fprintf(out, "\nFiling %d reports through the public form at %s/ …\n", len(reports), base)
 	var codes []string
 	for _, r := range reports {
@@ -163,6 +170,10 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		return err
 	}
 	printDemoSummary(out, sum)
+	linked, err := showDemoNetwork(ctx, out, db, mapRules, sum, []string{shortLink, board}, base, cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	removed, err := waitTakedowns(ctx, out, db, world)
 	if err != nil {
 		return err
@@ -175,10 +186,11 @@ Where to look:
   match a file or a hash   %[5]s match --data %[2]s pdq:HASH
   the banks                %[5]s bank list --data %[2]s
   staff pages              %[1]s/staff/   (add an account: %[5]s user add --data %[2]s --role admin NAME)
+  the network map          %[1]s/staff/map  ·  %[5]s map clusters --data %[2]s
   messages sent            %[3]d in the demo's mail catcher at %[4]s
 `, base, cfg.DataDir, len(world.Mail.Messages()), world.Mail.Addr, selfCommand())
 	if *check {
-		if !sum.ok() || !removed || videoURL != "" && !sum.videoKnown() {
+		if !sum.ok() || !removed || !linked || videoURL != "" && !sum.videoKnown() {
 			return &exitError{code: 1, err: errors.New("demo check failed: see the summary")}
 		}
 		fmt.Fprintln(out, "\ndemo check passed")

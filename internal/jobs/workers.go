@@ -244,7 +244,25 @@ func (p *Pipeline) finishImage(ctx context.Context, t *vigil.CrawlTask, f *vigil
 	if err := p.storeBlob(ctx, m, resp.Body); err != nil {
 		return err
 	}
-	return p.Store.FinishImage(ctx, t, f, m, h, matches)
+	return p.Store.FinishImageLinks(ctx, t, f, m, h, matches, svgChildren(t, resp), p.Budget)
+}
+
+// svgChildren lists the pictures an SVG document references: reached
+// through <img> it is fetched as media, and what it draws is followed like
+// a page's media (a gallery could otherwise hide behind one SVG).
+func svgChildren(t *vigil.CrawlTask, resp *crawl.Response) []vigil.CrawlChild {
+	if resp.Evidence.Sniffed != "image/svg+xml" {
+		return nil
+	}
+	base, err := url.Parse(resp.Evidence.FinalURL)
+	if err != nil {
+		return nil
+	}
+	var out []vigil.CrawlChild
+	for _, l := range crawl.Extract(resp.Body, base).Media {
+		out = append(out, vigil.CrawlChild{Kind: vigil.TaskMedia, Target: l.URL, Depth: t.Depth})
+	}
+	return out
 }
 
 // hashImage hashes and matches an image from its bytes, m.SHA256 given,

@@ -16,7 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vigil-hotline/vigil/internal/store"
@@ -93,15 +92,8 @@ func (d *Driver) Migrate(ctx context.Context) error {
 			_ = conn.Conn().Close(context.WithoutCancel(ctx)) // the lock goes with the session
 		}
 	}()
-	if err := store.Migrate(ctx, d, sub); err != nil {
+	if err := store.MigrateWithRiver(ctx, d, sub, riverpgxv5.New(d.pool), d.logger); err != nil {
 		return fmt.Errorf("postgres: %w", err)
-	}
-	m, err := rivermigrate.New(riverpgxv5.New(d.pool), &rivermigrate.Config{Logger: d.logger})
-	if err != nil {
-		return fmt.Errorf("postgres: river migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("postgres: river migrations: %w", err)
 	}
 	return nil
 }

@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -174,7 +173,7 @@ func (r *Renderer) Render(ctx context.Context, rawURL string) (*crawl.RenderEvid
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
 			// Its own process group, so that the whole tree can be
 			// killed after; and killed with us.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+			cmd.SysProcAttr = procAttr()
 			cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir)
 		}),
 	)
@@ -204,7 +203,7 @@ func (r *Renderer) Render(ctx context.Context, rawURL string) (*crawl.RenderEvid
 		cancelBrowser()
 	})
 	defer func() {
-		stopWatch()
+		ev.PeakMemory = stopWatch()
 		cancelBrowser()
 		cancelAlloc()
 		killTree(pid)

@@ -35,6 +35,7 @@ import (
 //	/svg-icon-page     an HTML page with an inline <svg> icon in its first
 //	                   kilobyte, an image and a link to /svg-icon-page/more
 //	/drawing.svg       an SVG document referencing an image with <image href>
+//	/svg-img-page      a page showing /drawing.svg with <img>
 //	/flaky/KEY?fail=N&code=C&retry-after=S
 //	                   C (default 503) for the first N requests of KEY, then
 //	                   an image
@@ -115,6 +116,8 @@ func (n *Net) serveTricks(w http.ResponseWriter, r *http.Request) bool {
 		// with "<svg" near its start for an image.
 		writeHTML(w, fmt.Sprintf(`<svg width="16" height="16" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7"/></svg>
 <h1>Gallery</h1><img src="%s"><a href="/svg-icon-page/more">more</a>`, ImagePath(61, Variant{})))
+	case p == "/svg-img-page":
+		writeHTML(w, `<p>A drawing:</p><img src="/drawing.svg">`)
 	case p == "/svg-icon-page/more":
 		writeHTML(w, fmt.Sprintf(`<img src="%s">`, ImagePath(62, Variant{})))
 	case p == "/drawing.svg":

@@ -19,6 +19,8 @@
 //     nested, encrypted, a zip bomb and a 10,000-entry archive; a PDF.
 //   - script.example: a gallery built by JavaScript on scroll, and a page
 //     whose script reaches for internal addresses.
+//   - go.example, pics-one.example, board-two.example: two sites that are
+//     one network, behind a short link (network.go).
 //
 // Every site serves /img/SEED.jpg|png|gif?q=&w= and /media/SEED.mp4.
 package simnet
@@ -173,7 +175,7 @@ func Start(opts Options) (*Net, error) {
 		bigPNG:       BigPNG(100_000, 100_000),
 	}
 	lo := netip.MustParseAddr("127.0.0.1")
-	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files, Scripted} {
+	for _, h := range []string{Gallery, WWWGallery, Mirror, CDN, Tricks, Bench, Files, Scripted, Redirector, PicsOne, BoardTwo} {
 		n.Resolver.Set(h, lo)
 	}
 	n.Resolver.Script(Rebind, []netip.Addr{lo}, []netip.Addr{netip.MustParseAddr("169.254.169.254")})
@@ -181,6 +183,7 @@ func Start(opts Options) (*Net, error) {
 	n.Resolver.Set(Private, netip.MustParseAddr("10.0.0.7"))
 	n.Resolver.Set(Mixed, lo, netip.MustParseAddr("10.0.0.7"))
 	n.render()
+	n.renderNetwork()
 
 	errLog := log.New(io.Discard, "", 0)
 	n.srv = &http.Server{Handler: n, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errLog}
@@ -313,6 +316,9 @@ func (n *Net) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if site == Bench && n.serveBench(w, r) {
+		return
+	}
+	if site == Redirector && n.serveRedirector(w, r) {
 		return
 	}
 	if page, ok := n.pages[site+r.URL.Path]; ok {

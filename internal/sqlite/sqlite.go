@@ -17,7 +17,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -108,15 +107,8 @@ func (d *Driver) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := store.Migrate(ctx, d, sub); err != nil {
+	if err := store.MigrateWithRiver(ctx, d, sub, riversqlite.New(d.write), d.logger); err != nil {
 		return fmt.Errorf("sqlite: %w", err)
-	}
-	m, err := rivermigrate.New(riversqlite.New(d.write), &rivermigrate.Config{Logger: d.logger})
-	if err != nil {
-		return fmt.Errorf("sqlite: river migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("sqlite: river migrations: %w", err)
 	}
 	return nil
 }

@@ -114,6 +114,13 @@ func (db *DB) FinishMedia(ctx context.Context, task *vigil.CrawlTask, f *vigil.F
 // FinishImage records a fetched image with its hashes and verdict in one
 // transaction (see vigil.CrawlService).
 func (db *DB) FinishImage(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fetch, m *vigil.Media, h *vigil.MediaHashes, matches []vigil.Match) error {
+	return db.FinishImageLinks(ctx, task, f, m, h, matches, nil, vigil.CrawlBudget{})
+}
+
+// FinishImageLinks is FinishImage with the pictures an image references
+// (see vigil.CrawlService), found through its fetch.
+func (db *DB) FinishImageLinks(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fetch, m *vigil.Media, h *vigil.MediaHashes,
+	matches []vigil.Match, children []vigil.CrawlChild, b vigil.CrawlBudget) error {
 	return wrap(db.write(ctx, func(tx Tx) error {
 		if claimed, err := db.claimTask(ctx, tx, task.ID); err != nil || !claimed {
 			return err
@@ -134,7 +141,7 @@ func (db *DB) FinishImage(ctx context.Context, task *vigil.CrawlTask, f *vigil.F
 				}
 			}
 		}
-		return db.queueChildren(ctx, tx, task, 0, nil, vigil.CrawlBudget{})
+		return db.queueChildren(ctx, tx, task, f.ID, children, b)
 	}), "finish image")
 }
 
@@ -269,8 +276,10 @@ func (db *DB) recordVerdictQueued(ctx context.Context, tx Tx, mediaID int64, mat
 			break
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO media_matches (media_id, bank_id, entry_id, bank_name, signal, distance,
-			variant, classification, matched_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
-			mediaID, m.BankID, m.EntryID, m.BankName, string(m.Signal), m.Distance, m.Variant, m.Classification, now); err != nil {
+			variant, classification, matched_at, exchange_id, exchange_name, upstream_id, upstream_class)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`,
+			mediaID, m.BankID, m.EntryID, m.BankName, string(m.Signal), m.Distance, m.Variant, m.Classification, now,
+			m.ExchangeID, m.ExchangeName, m.UpstreamID, m.UpstreamClassification); err != nil {
 			return err
 		}
 	}

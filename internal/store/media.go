@@ -90,7 +90,8 @@ func (db *DB) ListFetches(ctx context.Context, reportedURLID int64) ([]*vigil.Fe
 
 // MediaMatches returns the bank entries a media item matched, best first.
 func (db *DB) MediaMatches(ctx context.Context, mediaID int64) ([]vigil.Match, error) {
-	rows, err := db.drv.Reader().Query(ctx, `SELECT bank_id, entry_id, bank_name, signal, distance, variant, classification
+	rows, err := db.drv.Reader().Query(ctx, `SELECT bank_id, entry_id, bank_name, signal, distance, variant, classification,
+		exchange_id, exchange_name, upstream_id, upstream_class
 		FROM media_matches WHERE media_id = $1 ORDER BY distance, entry_id`, mediaID)
 	if err != nil {
 		return nil, fmt.Errorf("media matches: %w", err)
@@ -100,7 +101,8 @@ func (db *DB) MediaMatches(ctx context.Context, mediaID int64) ([]vigil.Match, e
 	for rows.Next() {
 		var m vigil.Match
 		var signal string
-		if err := rows.Scan(&m.BankID, &m.EntryID, &m.BankName, &signal, &m.Distance, &m.Variant, &m.Classification); err != nil {
+		if err := rows.Scan(&m.BankID, &m.EntryID, &m.BankName, &signal, &m.Distance, &m.Variant, &m.Classification,
+			&m.ExchangeID, &m.ExchangeName, &m.UpstreamID, &m.UpstreamClassification); err != nil {
 			return nil, fmt.Errorf("media matches: %w", err)
 		}
 		m.Signal = vigil.SignalType(signal)

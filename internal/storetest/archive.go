@@ -19,15 +19,7 @@ import (
 func testArchiveEntries(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	url := "https://files.example/set.zip"
-	r := newReport(t, url)
-	if err := db.CreateReport(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	urlID := r.URLs[0].ID
-	if err := db.StartCrawl(ctx, urlID); err != nil {
-		t.Fatal(err)
-	}
-	root := findTask(t, db, urlID, vigil.TaskPage, url)
+	urlID, root := startCrawl(t, db, url)
 	if err := db.FinishPage(ctx, root, &vigil.Fetch{RequestedURL: url, FinalURL: url, Status: 200, StartedAt: time.Now().UTC(),
 		Class: "archive", Evidence: "{}"}, []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: url}}, vigil.DefaultCrawlBudget); err != nil {
 		t.Fatal(err)
@@ -121,5 +113,32 @@ func testArchiveEntries(t *testing.T, db *store.DB) {
 	}
 	if u, _ := db.FindReportedURL(ctx, urlID); u.Status != vigil.URLDone {
 		t.Errorf("crawl %s, want done", u.Status)
+	}
+}
+
+// testFinishImageLinks: an SVG reached as media queues the pictures it
+// draws, seen through its fetch, once however often the call is repeated.
+func testFinishImageLinks(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	urlID, task := crawlOneImage(t, db, "https://svg.example/page")
+	sha := strings.Repeat("e", 64)
+	m := func() *vigil.Media {
+		return &vigil.Media{SHA256: sha, MD5: sha[:32], SHA1: sha[:40], Size: 100, Class: "image", MIME: "image/svg+xml", BlobKey: "b"}
+	}
+	child := []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: "https://svg.example/drawn.png"}}
+	for range 2 {
+		f := &vigil.Fetch{RequestedURL: task.Target, FinalURL: task.Target, Status: 200, StartedAt: time.Now().UTC(),
+			Class: "image", BodySHA256: sha, Evidence: "{}"}
+		if err := db.FinishImageLinks(ctx, task, f, m(), &vigil.MediaHashes{Format: "svg"}, nil, child, vigil.DefaultCrawlBudget); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drawn := findTask(t, db, urlID, vigil.TaskMedia, "https://svg.example/drawn.png")
+	if drawn.PageFetchID == 0 || drawn.Done {
+		t.Errorf("drawn picture's task %+v", drawn)
+	}
+	fetches, err := db.ListFetches(ctx, urlID)
+	if err != nil || len(fetches) != 2 || fetches[1].ID != drawn.PageFetchID {
+		t.Errorf("fetches %d, %v; the drawn picture seen through the SVG's fetch", len(fetches), err)
 	}
 }

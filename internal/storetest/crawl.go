@@ -10,10 +10,9 @@ import (
 	"github.com/vigil-hotline/vigil/internal/store"
 )
 
-// crawlOneImage reports url and takes its crawl to the point where the
-// page's one image task waits; it returns the reported URL's ID and that
-// task.
-func crawlOneImage(t *testing.T, db *store.DB, url string) (int64, *vigil.CrawlTask) {
+// startCrawl reports url and starts its crawl, returning the reported
+// URL's ID and its root page task.
+func startCrawl(t *testing.T, db *store.DB, url string) (int64, *vigil.CrawlTask) {
 	t.Helper()
 	ctx := context.Background()
 	r := newReport(t, url)
@@ -24,7 +23,16 @@ func crawlOneImage(t *testing.T, db *store.DB, url string) (int64, *vigil.CrawlT
 	if err := db.StartCrawl(ctx, urlID); err != nil {
 		t.Fatal(err)
 	}
-	page := findTask(t, db, urlID, vigil.TaskPage, url)
+	return urlID, findTask(t, db, urlID, vigil.TaskPage, r.URLs[0].URL)
+}
+
+// crawlOneImage reports url and takes its crawl to the point where the
+// page's one image task waits; it returns the reported URL's ID and that
+// task.
+func crawlOneImage(t *testing.T, db *store.DB, url string) (int64, *vigil.CrawlTask) {
+	t.Helper()
+	ctx := context.Background()
+	urlID, page := startCrawl(t, db, url)
 	img := url + "/a.jpg"
 	if err := db.FinishPage(ctx, page, &vigil.Fetch{RequestedURL: url, FinalURL: url, Status: 200, StartedAt: time.Now().UTC(),
 		Class: "html", Evidence: "{}"}, []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: img}}, vigil.DefaultCrawlBudget); err != nil {
@@ -191,15 +199,7 @@ func testCrawlClosing(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	// Media that could not be fetched still ends its task.
 	const url = "https://closing.example/"
-	r := newReport(t, url)
-	if err := db.CreateReport(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	urlID := r.URLs[0].ID
-	if err := db.StartCrawl(ctx, urlID); err != nil {
-		t.Fatal(err)
-	}
-	root := findTask(t, db, urlID, vigil.TaskPage, url)
+	urlID, root := startCrawl(t, db, url)
 	media := []vigil.CrawlChild{{Kind: vigil.TaskMedia, Target: url + "a.jpg"}, {Kind: vigil.TaskMedia, Target: url + "b.jpg"}}
 	if err := db.FinishPage(ctx, root, &vigil.Fetch{RequestedURL: url, FinalURL: url, Status: 200, StartedAt: time.Now().UTC(),
 		Class: "html", Evidence: "{}"}, media, vigil.DefaultCrawlBudget); err != nil {
@@ -236,15 +236,7 @@ func testCrawlClosing(t *testing.T, db *store.DB) {
 
 	// The reported page itself could not be had: failed, with why.
 	const dead = "https://dead.example/"
-	r = newReport(t, dead)
-	if err := db.CreateReport(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	deadID := r.URLs[0].ID
-	if err := db.StartCrawl(ctx, deadID); err != nil {
-		t.Fatal(err)
-	}
-	root = findTask(t, db, deadID, vigil.TaskPage, dead)
+	deadID, root := startCrawl(t, db, dead)
 	if err := db.FinishPage(ctx, root, &vigil.Fetch{RequestedURL: dead, StartedAt: time.Now().UTC(), Reason: "dns",
 		Error: "no such host", Evidence: "{}"}, nil, vigil.DefaultCrawlBudget); err != nil {
 		t.Fatal(err)

@@ -70,6 +70,17 @@ func OpenSQLite(t testing.TB, path string) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return migrated(t, drv)
+}
+
+// migrated migrates an opened driver, closes it when the test ends, and
+// returns its store with the test secrets key.
+func migrated[D interface {
+	store.Driver
+	Migrate(context.Context) error
+	Close() error
+}](t testing.TB, drv D) *store.DB {
+	t.Helper()
 	t.Cleanup(func() {
 		if err := drv.Close(); err != nil {
 			t.Error(err)
@@ -126,15 +137,7 @@ func OpenPostgres(t testing.TB, u string) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := drv.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := drv.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return withSecretsKey(t, store.New(drv))
+	return migrated(t, drv)
 }
 
 // PostgresURL creates a fresh schema on the test server and returns a URL

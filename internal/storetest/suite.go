@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("OutboundClaims", func(t *testing.T) { testOutboundClaims(t, open(t)) })
 	t.Run("TakedownRecheck", func(t *testing.T) { testTakedownRecheck(t, open(t)) })
 	t.Run("ArchiveEntries", func(t *testing.T) { testArchiveEntries(t, open(t)) })
+	t.Run("FinishImageLinks", func(t *testing.T) { testFinishImageLinks(t, open(t)) })
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
 	t.Run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })

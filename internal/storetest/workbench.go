@@ -34,21 +34,13 @@ type SeedItem struct {
 func SeedCase(t *testing.T, db *store.DB, url string, items []SeedItem) (int64, []int64) {
 	t.Helper()
 	ctx := context.Background()
-	r := newReport(t, url)
-	if err := db.CreateReport(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	urlID := r.URLs[0].ID
-	if err := db.StartCrawl(ctx, urlID); err != nil {
-		t.Fatal(err)
-	}
-	task := findTask(t, db, urlID, vigil.TaskPage, r.URLs[0].URL)
+	urlID, task := startCrawl(t, db, url)
 	var children []vigil.CrawlChild
 	for i := range items {
 		children = append(children, vigil.CrawlChild{Kind: vigil.TaskMedia, Target: fmt.Sprintf("%s/img/%d.jpg", url, i)})
 	}
 	now := time.Now().UTC()
-	if err := db.FinishPage(ctx, task, &vigil.Fetch{RequestedURL: r.URLs[0].URL, FinalURL: r.URLs[0].URL, Status: 200,
+	if err := db.FinishPage(ctx, task, &vigil.Fetch{RequestedURL: task.Target, FinalURL: task.Target, Status: 200,
 		StartedAt: now, Class: "html", Connected: "192.0.2.7:443", Evidence: `{"resolved_ips":["192.0.2.7"]}`},
 		children, vigil.DefaultCrawlBudget); err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ func TestHostileVideos(t *testing.T) {
 		{"hours of black frames", Input{Path: black}, Limits{}, ReasonTooLong},
 		{"endless pipe", Input{Stream: &endlessY4M{}}, Limits{MaxDuration: 4 * time.Second}, ReasonTooLong},
 		{"endless pipe over bytes", Input{Stream: &endlessY4M{}}, Limits{MaxBytes: 1 << 20}, ReasonTooLarge},
-		{"stalled pipe", Input{Stream: &stalled{done: done}}, Limits{Timeout: 3 * time.Second}, ReasonTimeout},
+		{"stalled pipe", Input{Stream: &stalled{done: done}}, Limits{Timeout: time.Second}, ReasonTimeout},
 		{"over the byte limit", Input{Data: goodBytes}, Limits{MaxBytes: 100}, ReasonTooLarge},
 		{"over the pixel limit", Input{Path: good}, Limits{MaxPixels: 64*48 - 1}, ReasonResolution},
 		{"two streams, limit one", Input{Path: twoStreams}, Limits{MaxStreams: 1}, ReasonStreams},

@@ -54,6 +54,10 @@ type lookupMatch struct {
 	Source         string `json:"source"`
 	// UpstreamID is the entry's ID at the list's issuer, when known.
 	UpstreamID string `json:"upstream_id,omitempty"`
+	// Exchange names the exchange the entry came from, and
+	// UpstreamClassification is its label there, verbatim.
+	Exchange               string `json:"exchange,omitempty"`
+	UpstreamClassification string `json:"upstream_classification,omitempty"`
 	// Variant is the rotation or flip through which an image matched
 	// ("orig" when as it is); Transformed says it was not "orig".
 	Variant     string `json:"variant,omitempty"`
@@ -182,7 +186,8 @@ func (s *Server) lookup(r *http.Request, q vigil.MatchQuery, asked []vigil.Signa
 	for _, m := range ms {
 		out = append(out, lookupMatch{Signal: string(m.Signal), Bank: m.BankName, EntryID: strconv.FormatInt(m.EntryID, 10),
 			Distance: m.Distance, Classification: m.Classification, Source: string(m.BankSource),
-			Variant: m.Variant, Transformed: m.Transformed(), QueryPercent: m.QueryPercent, ComparedPercent: m.CompPercent})
+			Variant: m.Variant, Transformed: m.Transformed(), QueryPercent: m.QueryPercent, ComparedPercent: m.CompPercent,
+			UpstreamID: m.UpstreamID, Exchange: m.ExchangeName, UpstreamClassification: m.UpstreamClassification})
 	}
 	return out, nil
 }

@@ -90,7 +90,7 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	step, ok := auth.VerifyTOTP(u.TOTPPending, r.PostFormValue("code"), s.cfg.Now(), 0)
 	if !ok {
-		refuse("That code does not match. Check the time on your phone and type the code it shows now.")
+		refuse("enrol_mismatch")
 		return
 	}
 	if err := s.cfg.Users.ConfirmTOTP(ctx, u.ID, u.TOTPPending, step); err != nil {

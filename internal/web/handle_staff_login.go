@@ -27,12 +27,14 @@ const (
 // msgWrongPassword is the one answer to a wrong name, a wrong password, a
 // disabled or a locked account: a distinct answer for locked accounts
 // would tell which names exist.
+// They are catalogue keys (accounts.LANG.json): render shows a staff
+// page's Error in the page's language.
 const (
-	msgWrongPassword = "Wrong name or password. After several failed sign-ins an account is locked for a while: try again later, or ask an administrator."
-	msgWrongCode     = "Wrong or already used code."
-	msgLocked        = "Too many failed sign-ins: this account is locked for a while. Try again later, or ask an administrator."
-	msgExpired       = "The form has expired. Reload the page and try again."
-	msgBusy          = "Too many sign-ins at this moment. Try again in a minute."
+	msgWrongPassword = "login_wrong_password"
+	msgWrongCode     = "login_wrong_code"
+	msgLocked        = "login_locked"
+	msgExpired       = "form_expired"
+	msgBusy          = "login_busy"
 )
 
 // handleStaffLoginForm shows the staff login page.

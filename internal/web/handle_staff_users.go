@@ -27,7 +27,11 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	p := s.newStaffPage(w, r, usersPage{Users: users, Roles: vigil.Roles, Notice: usersNotices[notice]})
+	data := usersPage{Users: users, Roles: vigil.Roles}
+	p := s.newStaffPage(w, r, &data)
+	if key, ok := usersNotices[notice]; ok {
+		data.Notice = p.text(key)
+	}
 	p.Error = errMsg
 	s.render(w, r, status, "staff_users", p)
 }
@@ -35,10 +39,8 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 // usersNotices are the confirmations shown after an action (by key, so
 // that a link cannot make the page say anything else).
 var usersNotices = map[string]string{
-	"created": "The user was created.", "disabled": "The user was disabled and signed out.",
-	"enabled": "The user was enabled.", "password": "The password was changed and the user signed out.",
-	"totp": "Two-factor authentication was reset: the user enrols again at the next sign-in.",
-	"role": "The role was changed and the user signed out.",
+	"created": "users_done_created", "disabled": "users_done_disabled", "enabled": "users_done_enabled",
+	"password": "users_done_password", "totp": "users_done_totp", "role": "users_done_role",
 }
 
 // userForm parses and checks an admin's form; it answers the refusal itself.
@@ -85,7 +87,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 // userDone records an admin's action and goes back to the list.
 func (s *Server) userDone(w http.ResponseWriter, r *http.Request, action string, u *vigil.User, detail map[string]any, notice string) {
 	if err := s.audit(r, action, userObject(u), detail); err != nil {
-		s.renderUsers(w, r, http.StatusInternalServerError, "The change was made but could not be written to the audit log.", "")
+		s.renderUsers(w, r, http.StatusInternalServerError, "users_audit_failed", "")
 		return
 	}
 	http.Redirect(w, r, "/staff/users?done="+notice, http.StatusSeeOther)
@@ -106,7 +108,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, up vigil.Use
 	}
 	me := userFrom(r.Context())
 	if id == me.ID && (up.Disabled != nil || (up.Role != nil && !up.Role.Has(vigil.RoleAdmin))) {
-		s.renderUsers(w, r, http.StatusBadRequest, "You cannot disable or demote your own account; ask another administrator.", "")
+		s.renderUsers(w, r, http.StatusBadRequest, "users_not_yourself", "")
 		return
 	}
 	before, err := s.cfg.Users.FindUserByID(r.Context(), id)

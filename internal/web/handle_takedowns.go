@@ -23,6 +23,28 @@ type takedownsPage struct {
 	Messages []*vigil.Outbound
 	// Refs gives each takedown's case reference and case, for messages.
 	Refs map[int64]takedownRow
+	// Partners is the progress of the cases referred to partners running
+	// Vigil; Disagreements the steps whose classification differs from
+	// ours (both kept, nothing overwritten).
+	Partners      []partnerProgress
+	Disagreements []disagreement
+}
+
+// partnerProgress is one referred case as its partner reports it.
+type partnerProgress struct {
+	Case    takedownRow
+	Partner string
+	Steps   []*vigil.ReferralStatus
+	// Unacknowledged: sent, the route's deadline passed, and the partner
+	// has not even said it received it.
+	Unacknowledged bool
+}
+
+type disagreement struct {
+	Case    takedownRow
+	Partner string
+	Ours    string
+	Theirs  string
 }
 
 // handleTakedowns shows supervisors the cases on the takedown path by
@@ -57,16 +79,43 @@ func (s *Server) handleTakedowns(w http.ResponseWriter, r *http.Request) {
 			unsent[m.TakedownID]++
 		}
 	}
+	steps, err := s.referralSteps(r)
+	if err != nil {
+		s.logger.Error("takedowns", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
 	now := s.cfg.Now()
 	p := takedownsPage{State: r.URL.Query().Get("state"), Counts: map[string]int{}, Stats: st, Refs: map[int64]takedownRow{},
 		States: []string{"tracing", "forwarded", "notified", "removed", "overdue"}}
+	referred := map[int64]*vigil.Outbound{}
+	for _, m := range msgs {
+		if m.Kind == vigil.OutboundReferral {
+			referred[m.TakedownID] = m
+		}
+	}
 	for _, t := range all {
 		row := takedownRow{Takedown: t, Ref: t.Reference(s.cfg.Takedown.CaseRefPrefix), Sent: sent[t.ID], Pending: unsent[t.ID]}
-		p.Refs[t.ID] = row
+		var prog *partnerProgress
+		if m := referred[t.ID]; m != nil {
+			prog = &partnerProgress{Partner: m.Recipient, Steps: steps[m.MessageID]}
+			prog.Unacknowledged = len(prog.Steps) == 0 && t.Deadline != nil && now.After(*t.Deadline) && t.State != vigil.TakedownRemoved
+		}
 		// Overdue: past the forwarding deadline with a forward still unsent,
-		// or not even routed yet.
+		// not even routed yet, or referred and not acknowledged.
 		row.Overdue = t.Deadline != nil && now.After(*t.Deadline) && t.State != vigil.TakedownRemoved &&
-			(t.State == vigil.TakedownTracing || unsent[t.ID] > 0)
+			(t.State == vigil.TakedownTracing || unsent[t.ID] > 0 || (prog != nil && prog.Unacknowledged))
+		p.Refs[t.ID] = row
+		if prog != nil {
+			prog.Case = row
+			p.Partners = append(p.Partners, *prog)
+			for _, st := range prog.Steps {
+				if st.Classification != "" && st.Classification != t.Classification {
+					p.Disagreements = append(p.Disagreements, disagreement{Case: row, Partner: st.Partner,
+						Ours: t.Classification, Theirs: st.Classification})
+				}
+			}
+		}
 		p.Counts[string(t.State)]++
 		if row.Overdue {
 			p.Counts["overdue"]++
@@ -79,4 +128,21 @@ func (s *Server) handleTakedowns(w http.ResponseWriter, r *http.Request) {
 		p.Messages = append(p.Messages, msgs[i])
 	}
 	s.render(w, r, http.StatusOK, "staff_takedowns", s.newStaffPage(w, r, p))
+}
+
+// referralSteps returns the steps partners reported, by our case
+// reference (none without the referral service).
+func (s *Server) referralSteps(r *http.Request) (map[string][]*vigil.ReferralStatus, error) {
+	out := map[string][]*vigil.ReferralStatus{}
+	if s.cfg.Federation.Referrals == nil {
+		return out, nil
+	}
+	all, err := s.cfg.Federation.Referrals.ReferralStatuses(r.Context(), vigil.ReferralIn, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range all {
+		out[st.CaseRef] = append(out[st.CaseRef], st)
+	}
+	return out, nil
 }

@@ -36,6 +36,7 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db},
 		Federation: web.FederationConfig{Partners: db, Referrals: db},
 		Map:        web.MapConfig{Store: db, Rules: storetest.MapRules()},
+		Exchanges:  web.ExchangesConfig{Service: db},
 	}
 	for _, m := range mod {
 		m(&cfg)

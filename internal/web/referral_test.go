@@ -214,3 +214,55 @@ func manyURLs(n int) string {
 	}
 	return `{"version":1,"reference":"R-1","hotline":"x","sent_at":"2026-01-01T00:00:00Z","urls":[` + strings.Join(us, ",") + `]}`
 }
+
+// TestTakedownsShowPartnerProgress: the supervisors' takedown view shows
+// what the partner reported of a referred case, with its time, and lists
+// a classification that differs from ours beside ours.
+func TestTakedownsShowPartnerProgress(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	e := newEnv(t, db)
+	ctx := context.Background()
+	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{"https://files.example.nl/ours"}}, vigil.SourceForm, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateReport(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	err = db.Driver().WithTx(ctx, func(tx store.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO takedowns (reported_url_id, url, state, classification, severity, first_seen_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, rep.URLs[0].ID, rep.URLs[0].URL, string(vigil.TakedownForwarded),
+			"baseline", "A", now, now).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO outbound (takedown_id, key, kind, route_kind, recipient, message_id, raw, state, created_at)
+			VALUES ($1, 'k', $2, 'hotline', 'meldpunt', $3, $4, 'sent', $5)`, id, vigil.OutboundReferral,
+			vigil.CaseReference("", rep.URLs[0].ID, now), []byte("{}"), now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := vigil.CaseReference("", rep.URLs[0].ID, now)
+	for i, st := range []*vigil.ReferralStatus{{Status: "received"}, {Status: "assessed", Classification: "national"}} {
+		st.Partner, st.CaseRef, st.At = "meldpunt", ref, now
+		if _, err := db.RecordPartnerStatus(ctx, fmt.Sprintf("%032d", i), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.addUser("sup", vigil.RoleSupervisor, "a long supervisor password")
+	_, body := e.get(e.login("sup", "a long supervisor password"), "/staff/takedowns")
+	i, j := strings.Index(body, `id="partner-progress"`), strings.Index(body, `id="disagreements"`)
+	if i < 0 || j < i {
+		t.Fatalf("no partner sections: %s", body)
+	}
+	progress, disagreements := body[i:j], body[j:]
+	if !strings.Contains(progress, ref) || !strings.Contains(progress, "step-received") || !strings.Contains(progress, "step-assessed") {
+		t.Errorf("progress: %s", progress)
+	}
+	if !strings.Contains(disagreements, "<td>baseline</td><td>national</td>") {
+		t.Errorf("disagreements: %s", disagreements[:min(len(disagreements), 600)])
+	}
+}

@@ -74,6 +74,8 @@ type Config struct {
 	Publish PublishConfig
 	// Map is the network map (issue 19).
 	Map MapConfig
+	// Exchanges is the administrators' page of hash exchanges (issue 15).
+	Exchanges ExchangesConfig
 
 	Now func() time.Time
 }
@@ -210,6 +212,7 @@ func (s *Server) routes() http.Handler {
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
 	s.publishRoutes(mux)
+	s.exchangeRoutes(mux)
 	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
 

@@ -134,7 +134,7 @@ type navLink struct{ Path, Label, ID string }
 var staffNav = []navLink{
 	{"/staff/", "nav_overview", ""}, {"/staff/queue", "nav_queue", ""}, {"/staff/jobs", "nav_jobs", ""}, {"/staff/takedowns", "nav_takedowns", ""}, {"/staff/map", "nav_map", "nav-map"},
 	{"/staff/victims", "nav_victims", ""}, {"/staff/statistics", "nav_statistics", "nav-statistics"}, {"/staff/users", "nav_users", ""},
-	{"/staff/partners", "nav_partners", ""},
+	{"/staff/partners", "nav_partners", ""}, {"/staff/exchanges", "nav_exchanges", ""},
 	{"/staff/audit", "nav_audit", ""}, {"/staff/enrol", "nav_enrol", ""},
 }
 

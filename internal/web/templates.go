@@ -59,6 +59,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	// A staff page's Error may be a catalogue key (form_expired…): shown
+	// in the page's language; any other text as it is.
+	if p, ok := data.(*staffPage); ok {
+		p.Error = p.text(p.Error)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		s.logger.Error("render", "template", name, "err", err)
