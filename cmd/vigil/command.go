@@ -32,6 +32,7 @@ func commands() []command {
 		{"user", "add|list|disable|enable|passwd|reset-totp|set-role", "staff accounts", runUser},
 		{"apikey", "create|list|revoke", "API keys for partners, printed once, stored hashed", runAPIKey},
 		{"partner", "add|list|remove|key", "partner hotlines: where referrals go, whose are accepted, our signing key", runPartner},
+		{"package", "open FILE", "read a package received from another hotline by e-mail", runPackage},
 		{"jobs", "[--state available]", "the job queue", runJobs},
 		{"hash", "PATH...", "PDQ, MD5, SHA-1 and SHA-256 of image files or folders", runHash},
 		{"bank", "create|list|import|export|enable|disable|threshold|remove-entry", "hash banks", runBank},
