@@ -36,51 +36,12 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: starts four processes")
 	}
-	dbURL := storetest.PostgresURL(t) // skips without VIGIL_TEST_POSTGRES
 	images := 400
 	if v, err := strconv.Atoi(os.Getenv("VIGIL_SCALEOUT_IMAGES")); err == nil && v >= 100 {
 		images = v
 	}
-	const perPage = 10
-	reports := images / perPage
-	db := storetest.OpenPostgres(t, dbURL) // a schema of its own, migrated
-	data := t.TempDir()
-	s3 := s3test.NewServer("AK", "")
-	defer s3.Close()
-	for k, v := range map[string]string{
-		"VIGIL_S3_ENDPOINT": "http://" + s3.Endpoint(), "VIGIL_S3_BUCKET": "scaleout", "VIGIL_S3_ACCESS_KEY": "AK",
-		"VIGIL_S3_SECRET_KEY": "generated-test-secret", "VIGIL_S3_CREATE_BUCKET": "true", "VIGIL_S3_SSL": "false",
-	} {
-		t.Setenv(k, v)
-	}
-	n, err := simnet.Start(simnet.Options{BenchImages: images, BenchPerPage: perPage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-
-	// serve, without workers.
-	addr, metricsAddr := freeAddr(t, "127.0.0.1"), freeAddr(t, "127.0.0.1")
-	serve := exec.Command(vigilBin, "serve", "--workers=false", "--addr", addr, "--metrics-addr", metricsAddr, "--allow-example-routing")
-	serve.Env = append(os.Environ(), "VIGIL_DATA="+data, "VIGIL_DATABASE_URL="+dbURL)
-	serve.Stdout, serve.Stderr = io.Discard, io.Discard
-	if testing.Verbose() {
-		serve.Stderr = os.Stderr
-	}
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
-	base := "http://" + addr
-	waitFor(t, 60*time.Second, "serve to be ready", func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	key := strings.TrimSpace(vigilCmd(t, data, dbURL, "", "apikey", "create", "--scopes", "report,lookup", "platform"))
+	c := newScaleOutCluster(t, images)
+	n, db, base, key, data, dbURL, reports, metricsAddr := c.net, c.db, c.base, c.key, c.data, c.dbURL, c.reports, c.metricsAddr
 
 	workers := make([]*exec.Cmd, 3)
 	for i := range workers {
@@ -90,14 +51,7 @@ func TestScaleOut(t *testing.T) {
 	for i := 0; i < reports; i++ {
 		postReport(t, base, key, n.URL(simnet.Bench, fmt.Sprintf("/page/%d", i)))
 	}
-	count := func(q string) int {
-		t.Helper()
-		var v int
-		if err := db.Driver().Reader().QueryRow(context.Background(), q).Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	count := func(q string) int { t.Helper(); return c.count(t, q) }
 	waitFor(t, 120*time.Second, "a third of the images matched", func() bool {
 		alive(t, workers[0])
 		return count(`SELECT count(*) FROM media WHERE match_runs > 0`) >= images/3
@@ -152,6 +106,118 @@ func TestScaleOut(t *testing.T) {
 			t.Fatalf("jobs in /metrics %v, in the database %v", scraped, inDB)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// scaleOutCluster is serve (without workers) on a PostgreSQL schema of
+// its own and a fake S3 bucket, the simulated internet with its bench
+// site of images, and an API key; the workers are the caller's.
+type scaleOutCluster struct {
+	net                    *simnet.Net
+	db                     *store.DB
+	base, key, data, dbURL string
+	metricsAddr            string
+	images, reports        int
+}
+
+func newScaleOutCluster(t *testing.T, images int) *scaleOutCluster {
+	t.Helper()
+	dbURL := storetest.PostgresURL(t) // skips without VIGIL_TEST_POSTGRES
+	const perPage = 10
+	c := &scaleOutCluster{dbURL: dbURL, images: images, reports: images / perPage, data: t.TempDir()}
+	c.db = storetest.OpenPostgres(t, dbURL) // a schema of its own, migrated
+	s3 := s3test.NewServer("AK", "")
+	t.Cleanup(s3.Close)
+	for k, v := range map[string]string{
+		"VIGIL_S3_ENDPOINT": "http://" + s3.Endpoint(), "VIGIL_S3_BUCKET": "scaleout", "VIGIL_S3_ACCESS_KEY": "AK",
+		"VIGIL_S3_SECRET_KEY": "generated-test-secret", "VIGIL_S3_CREATE_BUCKET": "true", "VIGIL_S3_SSL": "false",
+	} {
+		t.Setenv(k, v)
+	}
+	var err error
+	c.net, err = simnet.Start(simnet.Options{BenchImages: images, BenchPerPage: perPage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.net.Close() })
+
+	// serve, without workers.
+	addr := freeAddr(t, "127.0.0.1")
+	c.metricsAddr = freeAddr(t, "127.0.0.1")
+	serve := exec.Command(vigilBin, "serve", "--workers=false", "--addr", addr, "--metrics-addr", c.metricsAddr, "--allow-example-routing")
+	serve.Env = append(os.Environ(), "VIGIL_DATA="+c.data, "VIGIL_DATABASE_URL="+dbURL)
+	serve.Stdout, serve.Stderr = io.Discard, io.Discard
+	if testing.Verbose() {
+		serve.Stderr = os.Stderr
+	}
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
+	c.base = "http://" + addr
+	waitFor(t, 60*time.Second, "serve to be ready", func() bool {
+		resp, err := http.Get(c.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	c.key = strings.TrimSpace(vigilCmd(t, c.data, dbURL, "", "apikey", "create", "--scopes", "report,lookup", "platform"))
+	return c
+}
+
+// count runs a query that answers one number.
+func (c *scaleOutCluster) count(t *testing.T, q string) int {
+	t.Helper()
+	var v int
+	if err := c.db.Driver().Reader().QueryRow(context.Background(), q).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestScaleOutThroughput gives the issue's ratio: the same reports and
+// images crawled, hashed and matched by one worker and by three (no kill),
+// each on a fresh schema. Slow, so opt-in: VIGIL_SCALEOUT_THROUGHPUT=1
+// (VIGIL_SCALEOUT_IMAGES sets the size, 400 by default). On a machine of
+// two cores the three workers share them, as serve and PostgreSQL do.
+func TestScaleOutThroughput(t *testing.T) {
+	if testing.Short() || os.Getenv("VIGIL_SCALEOUT_THROUGHPUT") != "1" {
+		t.Skip("opt-in: VIGIL_SCALEOUT_THROUGHPUT=1 (starts serve and one, then three, workers)")
+	}
+	images := 400
+	if v, err := strconv.Atoi(os.Getenv("VIGIL_SCALEOUT_IMAGES")); err == nil && v >= 100 {
+		images = v
+	}
+	rate := map[int]float64{}
+	for _, workers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			c := newScaleOutCluster(t, images)
+			var ws []*exec.Cmd
+			for range workers {
+				ws = append(ws, startWork(t, c.net, c.data, c.dbURL, "--metrics-addr", "off", "--crawl-depth", "0"))
+			}
+			start := time.Now()
+			for i := 0; i < c.reports; i++ {
+				postReport(t, c.base, c.key, c.net.URL(simnet.Bench, fmt.Sprintf("/page/%d", i)))
+			}
+			waitFor(t, 600*time.Second, "every reported URL crawled", func() bool {
+				for _, w := range ws {
+					alive(t, w)
+				}
+				return c.count(t, `SELECT count(*) FROM reported_urls WHERE status IN ('done', 'failed')`) == c.reports
+			})
+			elapsed := time.Since(start)
+			if once := c.count(t, `SELECT count(*) FROM media WHERE hash_runs = 1 AND match_runs = 1`); once != images {
+				t.Errorf("%d images hashed and matched exactly once, want %d", once, images)
+			}
+			rate[workers] = float64(images) / elapsed.Seconds()
+			t.Logf("%d reports, %d images, %d worker(s): %.1f s, %.1f images/s", c.reports, images, workers, elapsed.Seconds(), rate[workers])
+		})
+	}
+	if rate[1] > 0 {
+		t.Logf("three workers against one: %.2f×", rate[3]/rate[1])
 	}
 }
 

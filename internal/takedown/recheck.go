@@ -26,11 +26,8 @@ const maxRecheckFetches = 200
 
 func (w *recheckWorker) Work(ctx context.Context, job *river.Job[jobargs.RecheckArgs]) error {
 	cfg := w.ws.cfg
-	t, err := cfg.Store.FindTakedown(ctx, job.Args.TakedownID)
+	t, err := w.ws.findCase(ctx, job.Args.TakedownID)
 	if err != nil {
-		if vigil.IsNotFound(err) {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	if t.State == vigil.TakedownRemoved {

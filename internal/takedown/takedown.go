@@ -109,6 +109,16 @@ func (ws *Workers) caseRef(t *vigil.Takedown) string {
 	return t.Reference(ws.cfg.CaseRefPrefix)
 }
 
+// findCase returns a job's case; a case that is not there cancels the
+// job, since retrying would not bring it back.
+func (ws *Workers) findCase(ctx context.Context, id int64) (*vigil.Takedown, error) {
+	t, err := ws.cfg.Store.FindTakedown(ctx, id)
+	if vigil.IsNotFound(err) {
+		return nil, river.JobCancel(err)
+	}
+	return t, err
+}
+
 type traceWorker struct {
 	river.WorkerDefaults[jobargs.TraceArgs]
 	ws *Workers
@@ -116,11 +126,8 @@ type traceWorker struct {
 
 func (w *traceWorker) Work(ctx context.Context, job *river.Job[jobargs.TraceArgs]) error {
 	cfg := w.ws.cfg
-	t, err := cfg.Store.FindTakedown(ctx, job.Args.TakedownID)
+	t, err := w.ws.findCase(ctx, job.Args.TakedownID)
 	if err != nil {
-		if vigil.IsNotFound(err) {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	if t.State != vigil.TakedownTracing {
