@@ -37,6 +37,11 @@ type crawlBenchResult struct {
 	HashOnlyAllCoresPerSecond float64 `json:"hash_only_all_cores_images_per_second"`
 	CrawlOverHashOnlyPercent  float64 `json:"crawl_over_hash_only_percent"`
 	CrawlOverAllCoresPercent  float64 `json:"crawl_over_all_cores_percent"`
+	// Archives is the number of ZIP archives the images came in (with
+	// --archives; ImagesPerSecond is then entries per second).
+	Archives int `json:"archives,omitempty"`
+	// PeakHeapBytes is the most the Go heap held during the crawl.
+	PeakHeapBytes uint64 `json:"peak_heap_bytes"`
 }
 
 // runBenchCrawl crawls a simulated site of generated pictures end to end —
@@ -44,7 +49,7 @@ type crawlBenchResult struct {
 // matched — and, in the same run, hashes the same pictures alone, so that
 // the pipeline's cost over hashing shows.
 func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
-	fs := newFlagSet(env, "bench crawl", "Usage: vigil bench crawl [--images N] [--per-page N] [--width W --height H] [--json] [--data DIR] [--database-url URL]")
+	fs := newFlagSet(env, "bench crawl", "Usage: vigil bench crawl [--archives | --render [--render-pages N]] [--images N] [--per-page N] [--width W --height H] [--json] [--data DIR] [--database-url URL]")
 	cfg := storeFlags(fs, env)
 	cfg.create = true
 	wc := workerFlags(fs, env)
@@ -53,6 +58,9 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	width := fs.Int("width", 640, "width of the generated pictures")
 	height := fs.Int("height", 480, "height of the generated pictures")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	archives := fs.Bool("archives", false, "serve the pictures in ZIP archives of --per-page entries each, and measure entries per second")
+	renderMode := fs.Bool("render", false, "render --render-pages pages built by JavaScript in Chromium, and measure pages per second")
+	renderPages := fs.Int("render-pages", 10, "pages rendered with --render")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the crawl to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -90,15 +98,26 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	// A benchmark makes its own store, and its simulated sites are never
 	// traced to a real recipient.
 	wc.resolver, wc.allow, wc.takedown.AllowExample = sim.Resolver, sim.AllowAddrs(), true
-	wc.render.Browser = "off" // the bench pages are static; --render measures rendering
 	wc.MaxPages, wc.MaxMedia = pages+10, *images+10
+	if *renderMode {
+		return benchRender(ctx, env, quiet, cfg, wc, db, sim, *renderPages, *asJSON)
+	}
+	wc.render.Browser = "off" // the bench pages are static; --render measures rendering
+	target, containers := sim.BenchURL(), 0
+	if *archives {
+		containers = (*images + *perPage - 1) / *perPage
+		target = sim.URL(simnet.Files, fmt.Sprintf("/sets?n=%d&count=%d", *perPage, containers))
+		wc.archives.MaxEntries = max(wc.archives.MaxEntries, *perPage)
+		pages = 1
+	}
+	heapPeak := sampleHeapPeak()
 	stop, err := startWorkers(ctx, quiet, cfg, wc, db)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, stop()) }()
 
-	progress("crawling %s…", sim.BenchURL())
+	progress("crawling %s…", target)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -110,7 +129,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 		}
 	}
 	start := time.Now()
-	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{sim.BenchURL()}}, vigil.SourceAPI, start)
+	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{target}}, vigil.SourceAPI, start)
 	if err != nil {
 		return err
 	}
@@ -136,12 +155,13 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	crawlSecs := time.Since(start).Seconds()
 	pprof.StopCPUProfile()
+	peak := heapPeak()
 	counts, err := db.MediaCounts(ctx)
 	if err != nil {
 		return err
 	}
-	if counts.Media != int64(*images) {
-		return fmt.Errorf("the crawl stored %d media, want %d", counts.Media, *images)
+	if counts.Media != int64(*images+containers) {
+		return fmt.Errorf("the crawl stored %d media, want %d", counts.Media, *images+containers)
 	}
 
 	progress("hashing the same pictures without the crawl…")
@@ -156,8 +176,19 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	res.CrawlOverHashOnlyPercent = 100 * res.ImagesPerSecond / res.HashOnlyImagesPerSecond
 	res.CrawlOverAllCoresPercent = 100 * res.ImagesPerSecond / res.HashOnlyAllCoresPerSecond
+	res.PeakHeapBytes = peak
+	if *archives {
+		res.Archives = containers
+	}
 	if *asJSON {
 		return json.NewEncoder(env.Stdout).Encode(res)
+	}
+	if *archives {
+		fmt.Fprintf(env.Stdout, "store %s, %d images of %dx%d in %d ZIP archives: crawl %.1f s: %.0f entries/s, peak heap %.0f MiB\n"+
+			"hashing the same images loose: %.0f images/s on all cores: archives at %.0f%% of loose hashing\n",
+			res.Store, res.Images, res.Width, res.Height, containers, res.Seconds, res.ImagesPerSecond, float64(peak)/(1<<20),
+			res.HashOnlyAllCoresPerSecond, res.CrawlOverAllCoresPercent)
+		return nil
 	}
 	fmt.Fprintf(env.Stdout, "store %s, %d images of %dx%d on %d pages: crawl %.1f s: %.1f pages/s, %.0f images/s\n"+
 		"hashing alone: %.0f images per CPU-second (as vigil bench hash), %.0f images/s on all cores\n"+

@@ -52,6 +52,9 @@ type RenderEvidence struct {
 	Duration time.Duration    `json:"duration_ns"`
 	Requests []ProxiedRequest `json:"requests"`
 	Media    []string         `json:"media,omitempty"`
+	// PeakMemory is the most the browser's processes held together
+	// (proportional set size), as the memory watch last saw it.
+	PeakMemory int64 `json:"peak_memory_bytes,omitempty"`
 	// Reason and Error say why the render ended early or failed.
 	Reason string `json:"reason,omitempty"`
 	Error  string `json:"error,omitempty"`

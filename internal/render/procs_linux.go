@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -77,29 +78,40 @@ func memory(pids []int) int64 {
 }
 
 // watchMemory calls over once the browser's processes together hold more
-// than limit bytes resident; stop ends the watch.
-func watchMemory(pid int, limit int64, over func(why string)) (stop func()) {
+// than limit bytes; stop ends the watch and returns the peak seen.
+func watchMemory(pid int, limit int64, over func(why string)) (stop func() int64) {
 	if pid <= 0 {
-		return func() {}
+		return func() int64 { return 0 }
 	}
 	done := make(chan struct{})
+	var peak atomic.Int64
+	finished := make(chan struct{})
 	go func() {
+		defer close(finished)
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
+			n := memory(tree(pid))
+			if n > peak.Load() {
+				peak.Store(n)
+			}
+			if n > limit {
+				over(fmt.Sprintf("memory: the browser held %d bytes, limit %d", n, limit))
+				killTree(pid)
+				return
+			}
 			select {
 			case <-done:
 				return
 			case <-t.C:
 			}
-			if n := memory(tree(pid)); n > limit {
-				over(fmt.Sprintf("memory: the browser held %d bytes, limit %d", n, limit))
-				killTree(pid)
-				return
-			}
 		}
 	}()
-	return func() { close(done) }
+	return func() int64 {
+		close(done)
+		<-finished
+		return peak.Load()
+	}
 }
 
 // killTree kills the browser's process group and any descendant that left

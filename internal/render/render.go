@@ -203,7 +203,7 @@ func (r *Renderer) Render(ctx context.Context, rawURL string) (*crawl.RenderEvid
 		cancelBrowser()
 	})
 	defer func() {
-		stopWatch()
+		ev.PeakMemory = stopWatch()
 		cancelBrowser()
 		cancelAlloc()
 		killTree(pid)

@@ -25,8 +25,9 @@ import (
 //	/encrypted.zip       one plain picture and two encrypted entries
 //	/bomb.zip            one entry of Options.ZipBombSize zero bytes
 //	/many.zip            Options.ManyEntries tiny entries
-//	/set/N.zip?n=K       K bench pictures (seeds N*K+1…), for the
-//	                     benchmark and the SIGKILL test
+//	/set/N.zip?n=K       K bench pictures (seeds BenchSeedBase+N*K…), for
+//	                     the benchmark and the SIGKILL test
+//	/sets?n=K&count=C    a page linking /set/0.zip?n=K … /set/C-1.zip?n=K
 //	/doc.pdf             a PDF showing PDFJPEGs and PDFRaw, with a link
 //	                     to /from-pdf, a page showing PDFLinkedSeed
 const Files = "files.example"
@@ -93,6 +94,18 @@ func (n *Net) serveFiles(w http.ResponseWriter, r *http.Request) bool {
 <li><a href="/nested.zip">nested.zip</a> <li><a href="/encrypted.zip">encrypted.zip</a>
 <li><a href="/bomb.zip">bomb.zip</a> <li><a href="/many.zip">many.zip</a> <li><a href="/doc.pdf">doc.pdf</a></ul>`)
 		return true
+	case p == "/sets":
+		k, err1 := strconv.Atoi(r.URL.Query().Get("n"))
+		c, err2 := strconv.Atoi(r.URL.Query().Get("count"))
+		if err1 != nil || err2 != nil || k <= 0 || c <= 0 || c > 100000 {
+			return false
+		}
+		var b strings.Builder
+		for i := range c {
+			fmt.Fprintf(&b, `<a href="/set/%d.zip?n=%d">set %d</a>`+"\n", i, k, i)
+		}
+		writeHTML(w, b.String())
+		return true
 	case p == "/doc.pdf":
 		body, err = n.documentPDF()
 	case p == "/from-pdf":
@@ -137,7 +150,7 @@ func (n *Net) serveFiles(w http.ResponseWriter, r *http.Request) bool {
 		}
 		files := make([]ArchiveFile, k)
 		for i := range files {
-			seed := set*uint64(k) + uint64(i) + 1
+			seed := BenchSeedBase + set*uint64(k) + uint64(i)
 			if files[i].Data, err = n.Images.Bytes(seed, Variant{}); err != nil {
 				break
 			}

@@ -72,7 +72,7 @@ func TestMapPage(t *testing.T) {
 		t.Errorf("case A lacks its link to B:\n%s", body)
 	}
 	_, body = e.get(c, "/staff/cases/"+strconv.FormatInt(ids["F"], 10))
-	if !strings.Contains(body, "does not link, configured as not linking (domain:cdn.example)") {
+	if !strings.Contains(body, "does not link: configured as not linking (domain:cdn.example)") {
 		t.Errorf("case F does not say why the CDN does not link:\n%s", body)
 	}
 }

@@ -15,12 +15,22 @@ import (
 func TestStaffLanguageChoice(t *testing.T) {
 	e := newEnv(t, storetest.Open(t, "sqlite"))
 	e.addUser("ilse", vigil.RoleAdmin, "a long admin password")
-	c := e.login("ilse", "a long admin password")
 	lang := func(body string) string {
 		_, rest, _ := strings.Cut(body, `<html lang="`)
 		l, _, _ := strings.Cut(rest, `"`)
 		return l
 	}
+	// The sign-in page has its own switch; a refusal keeps its language.
+	anon := e.browser()
+	if _, body := e.get(anon, "/staff/login?lang=nl"); lang(body) != "nl" || !strings.Contains(body, "Aanmelden") {
+		t.Errorf("sign-in ?lang=nl: page in %q", lang(body))
+	}
+	tok := e.formToken(anon, "/staff/login")
+	if _, body := e.postForm(anon, "/staff/login", url.Values{"csrf": {tok}, "lang": {"de"}, "name": {"ilse"}, "password": {"wrong password!"}}); lang(body) != "de" ||
+		!strings.Contains(body, "Falscher Name oder falsches Passwort") {
+		t.Errorf("refused sign-in in de: page in %q", lang(body))
+	}
+	c := e.login("ilse", "a long admin password")
 	if _, body := e.get(c, "/staff/", "Accept-Language", "fr-BE,fr;q=0.9"); lang(body) != "fr" || !strings.Contains(body, "Aperçu") ||
 		!strings.Contains(body, "administrateur") {
 		t.Errorf("Accept-Language fr: page in %q", lang(body))
@@ -28,7 +38,7 @@ func TestStaffLanguageChoice(t *testing.T) {
 	if _, body := e.get(c, "/staff/"); lang(body) != "en" || !strings.Contains(body, `id="staff-langs"`) {
 		t.Errorf("no Accept-Language: page in %q, or no language switch", lang(body))
 	}
-	tok := e.formToken(c, "/staff/")
+	tok = e.formToken(c, "/staff/")
 	if resp, _ := e.postForm(c, "/staff/language", url.Values{"lang": {"nl"}, "back": {"/staff/users"}}); resp.StatusCode != 403 {
 		t.Errorf("language without the form token: %d", resp.StatusCode)
 	}
