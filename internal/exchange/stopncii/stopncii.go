@@ -59,14 +59,18 @@ type Client struct {
 	Timeout time.Duration
 }
 
-// New checks cfg: URL is the API's base (DefaultURL if empty), Token the
-// subscription key, Password the function key where one was issued.
+// New checks cfg: URL is the API's base (DefaultURL if empty); the
+// subscription key is Token (--token), or User with the function key where
+// one was issued as Password (--user SUBSCRIPTION_KEY --password-file F).
 func New(cfg exchange.Config) (*Client, error) {
 	if cfg.HTTP == nil {
 		return nil, errors.New("stopncii: no HTTP client")
 	}
+	if cfg.Token == "" && cfg.User != "" {
+		cfg.Token = cfg.User
+	}
 	if cfg.Token == "" {
-		return nil, errors.New("stopncii: a subscription key (--token) is needed")
+		return nil, errors.New("stopncii: a subscription key is needed (--token, or --user with the function key as --password-file)")
 	}
 	raw := strings.TrimSpace(cfg.URL)
 	if raw == "" {
@@ -90,6 +94,17 @@ type checkpoint struct {
 	Token string `json:"token,omitempty"`
 }
 
+// Rewind implements exchange.Rewinder: an expired page token's run is read
+// again from its start (records are snapshots: reading some twice changes
+// nothing; the API does not promise an order to resume from within a run).
+func (c *Client) Rewind(checkpointText string) string {
+	var cp checkpoint
+	if json.Unmarshal([]byte(checkpointText), &cp) != nil {
+		return ""
+	}
+	return marshal(checkpoint{Start: cp.Start})
+}
+
 // FetchPage implements exchange.Client.
 func (c *Client) FetchPage(ctx context.Context, checkpointText string) (exchange.Page, error) {
 	var cp checkpoint
@@ -100,9 +115,8 @@ func (c *Client) FetchPage(ctx context.Context, checkpointText string) (exchange
 	}
 	status, body, err := c.fetch(ctx, cp)
 	if err != nil && cp.Token != "" && (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusGone) {
-		// The page token expired: read the run again from its start.
-		cp.Token = ""
-		_, body, err = c.fetch(ctx, cp)
+		// The page token expired: the fetch loop rewinds.
+		return exchange.Page{}, fmt.Errorf("stopncii: %w: %w", exchange.ErrCheckpointExpired, err)
 	}
 	if err != nil {
 		return exchange.Page{}, err

@@ -40,6 +40,10 @@ func drain(t *testing.T, c exchange.Client, cp string, held map[string]bool) str
 		if errors.As(err, &re) {
 			continue
 		}
+		if errors.Is(err, exchange.ErrCheckpointExpired) {
+			cp = c.(exchange.Rewinder).Rewind(cp)
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,6 +42,13 @@ const (
 	maxFeedbackBytes = 64 << 10
 )
 
+// ClockSkew is how far the next window reaches back before the end of the
+// last: the window's end is this machine's clock, an update's time the
+// service's, and an update stamped just before the end by a clock that
+// lags would otherwise fall between two windows. What is read twice is
+// stored once.
+const ClockSkew = 5 * time.Minute
+
 // Descriptor types read from threat_updates, and the signal each carries.
 var signalOfType = map[string]vigil.SignalType{
 	"HASH_PDQ":       vigil.SignalPDQ,
@@ -134,6 +141,18 @@ func (cp checkpoint) String() string {
 	return string(b)
 }
 
+// Rewind implements exchange.Rewinder: an expired cursor's window is read
+// again from the last update time seen (updates come in last_updated
+// order), so a fetch whose cursors keep expiring still moves on.
+func (c *Client) Rewind(checkpointText string) string {
+	cp, err := parseCheckpoint(checkpointText)
+	if err != nil {
+		return ""
+	}
+	cp.Next = ""
+	return cp.String()
+}
+
 // FetchPage implements exchange.Client.
 func (c *Client) FetchPage(ctx context.Context, checkpointText string) (exchange.Page, error) {
 	cp, err := parseCheckpoint(checkpointText)
@@ -152,15 +171,13 @@ func (c *Client) FetchPage(ctx context.Context, checkpointText string) (exchange
 	if cp.Next != "" {
 		status, b, err := c.get(ctx, cp.Next)
 		if err != nil && (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusGone) {
-			// An expired or unknown cursor: read the window again from
-			// the last update seen.
-			cp.Next = ""
+			// An expired or unknown cursor: the fetch loop rewinds.
+			return exchange.Page{}, fmt.Errorf("threatexchange: %w: %w", exchange.ErrCheckpointExpired, err)
 		} else if err != nil {
 			return exchange.Page{}, err
 		}
 		body = b
-	}
-	if cp.Next == "" {
+	} else {
 		_, b, err := c.get(ctx, c.windowURL(max(cp.Since, cp.Seen), cp.Until))
 		if err != nil {
 			return exchange.Page{}, err
@@ -178,7 +195,7 @@ func (c *Client) FetchPage(ctx context.Context, checkpointText string) (exchange
 	}
 	out := exchange.Page{Entries: page.Entries, Skipped: page.Skipped}
 	if page.Next == "" || len(page.Entries)+page.Skipped == 0 {
-		out.Checkpoint = checkpoint{Since: cp.Until}.String()
+		out.Checkpoint = checkpoint{Since: max(cp.Until-int64(ClockSkew/time.Second), 0)}.String()
 		out.Done = true
 		return out, nil
 	}

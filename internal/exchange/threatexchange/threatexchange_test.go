@@ -39,6 +39,10 @@ func drain(t *testing.T, c exchange.Client, cp string, held map[string]string) s
 		if errors.As(err, &re) {
 			continue
 		}
+		if errors.Is(err, exchange.ErrCheckpointExpired) {
+			cp = c.(exchange.Rewinder).Rewind(cp)
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
