@@ -18,6 +18,11 @@ import (
 // Referrals between hotlines (issue 16): what partners referred to us,
 // the nonces of their signed requests, and the statuses that travel back.
 
+// referralCrawlDelay holds a referral's crawl until the classifications
+// stored with it have reached the matchers, which read the bank change
+// feed every 250 ms by default (River then starts it within seconds).
+const referralCrawlDelay = 2 * time.Second
+
 // nonceKeep is how long nonces are remembered: longer than the window in
 // which a signed request's timestamp is accepted (5 minutes).
 const nonceKeep = 15 * time.Minute
@@ -53,6 +58,9 @@ func (db *DB) ReceiveReferral(ctx context.Context, in *vigil.InboundReferral) (b
 	}
 	if in.Report.Status == "" {
 		in.Report.Status = vigil.ReportReceived
+	}
+	if len(in.Accepted) > 0 && in.Report.CrawlAfter.IsZero() {
+		in.Report.CrawlAfter = now.Add(referralCrawlDelay)
 	}
 	raw := make([][]byte, len(in.Accepted))
 	for i, e := range in.Accepted {
