@@ -164,9 +164,18 @@ func (db *DB) queueStatusOut(ctx context.Context, tx Tx, partner, ref, status, c
 // queueStatusForTakedown reports a step of a case to every partner that
 // referred its URL to us.
 func (db *DB) queueStatusForTakedown(ctx context.Context, tx Tx, takedownID int64, status, class, detail string, at time.Time) error {
-	rows, err := tx.Query(ctx, `SELECT ri.partner, ri.their_ref FROM takedowns t
-		JOIN report_urls ru ON ru.url_id = t.reported_url_id
-		JOIN referrals_in ri ON ri.report_id = ru.report_id WHERE t.id = $1`, takedownID)
+	var urlID int64
+	if err := tx.QueryRow(ctx, `SELECT reported_url_id FROM takedowns WHERE id = $1`, takedownID).Scan(&urlID); err != nil {
+		return notFound(err, "no takedown %d", takedownID)
+	}
+	return db.queueStatusForURL(ctx, tx, urlID, status, class, detail, at)
+}
+
+// queueStatusForURL reports a step of a reported URL's case to every
+// partner that referred it to us.
+func (db *DB) queueStatusForURL(ctx context.Context, tx Tx, urlID int64, status, class, detail string, at time.Time) error {
+	rows, err := tx.Query(ctx, `SELECT ri.partner, ri.their_ref FROM report_urls ru
+		JOIN referrals_in ri ON ri.report_id = ru.report_id WHERE ru.url_id = $1`, urlID)
 	if err != nil {
 		return err
 	}

@@ -113,6 +113,9 @@ type Server struct {
 	fileSlots    chan struct{}
 	videoSlots   chan struct{}
 	apiReference []byte
+
+	// mapClusters keeps the network map's last clusters (issue 19).
+	mapClusters mapClusterCache
 }
 
 // New checks the configuration, parses templates and translations, and
