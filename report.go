@@ -81,6 +81,10 @@ type Report struct {
 	// URLs are the normalised URLs, in the order first given, without
 	// duplicates. After CreateReport each carries its stored ID.
 	URLs []*ReportedURL
+	// CrawlAfter, when set, holds the crawl of the report's new URLs until
+	// then: a referral's, so that the partner's classifications stored
+	// with it reach every process's matcher first.
+	CrawlAfter time.Time
 }
 
 // ReportInput is a report as submitted, before validation.

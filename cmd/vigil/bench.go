@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-const benchUsage = `Usage: vigil bench intake|hash|match|crawl|lookup|video|stats|map [flags]
+const benchUsage = `Usage: vigil bench intake|hash|match|crawl|lookup|video|stats|map|exchange [flags]
 
   intake   reports per second and p99 latency of the report API on loopback
   hash     images per CPU-second through decoding and PDQ
@@ -17,13 +17,15 @@ const benchUsage = `Usage: vigil bench intake|hash|match|crawl|lookup|video|stat
   video    seconds of video hashed (vPDQ) per CPU-second, against ffmpeg alone
   stats    the annual report's figures and the provider scorecard on a busy year
   map      the network map's clusters and a neighbourhood, on 100,000 cases and 1M media
+  exchange entries per second from a fake NCMEC server into a bank, peak heap, time until all match
 `
 
 // runBench dispatches to the measurement subcommands, one file each.
 func runBench(ctx context.Context, env *Env, args []string) error {
 	return dispatch(ctx, env, "bench", benchUsage, args, []subcommand{
 		{"intake", runBenchIntake}, {"hash", runBenchHash}, {"match", runBenchMatch}, {"crawl", runBenchCrawl},
-		{"lookup", runBenchLookup}, {"video", runBenchVideo}, {"stats", runBenchStats}, {"map", runBenchMap}})
+		{"lookup", runBenchLookup}, {"video", runBenchVideo}, {"stats", runBenchStats}, {"map", runBenchMap},
+		{"exchange", runBenchExchange}})
 }
 
 // serveLoopback serves h on a free loopback port for a benchmark, and

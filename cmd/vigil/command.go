@@ -44,7 +44,7 @@ func commands() []command {
 		{"evidence", "export|verify|key", "signed evidence packages of a case for the police", runEvidence},
 		{"map", "clusters|leads|export", "the network map: cases linked by shared media and infrastructure, leads, exports", runMap},
 		{"report", "annual --year YYYY", "the annual report as PDF, HTML or CSV", runReport},
-		{"bench", "intake|hash|match|crawl|lookup|video|stats|map", "measurements", runBench},
+		{"bench", "intake|hash|match|crawl|lookup|video|stats|map|exchange", "measurements", runBench},
 		{"version", "", "print the version", runVersion},
 	}
 }

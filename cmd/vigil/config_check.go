@@ -182,6 +182,9 @@ func checkConfig(ctx context.Context, env *Env) []string {
 	if _, err := vigil.ParseVocabulary(get("VIGIL_CLASSIFICATIONS")); err != nil {
 		add("banks.classifications (VIGIL_CLASSIFICATIONS): %s", vigil.ErrorMessage(err))
 	}
+	if _, err := mapRules(env); err != nil {
+		add("map.rules_file (VIGIL_MAP_RULES): %v", err)
+	}
 	return problems
 }
 

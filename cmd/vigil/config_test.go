@@ -121,11 +121,17 @@ func TestConfigCheck(t *testing.T) {
 	if err := os.WriteFile(example, route.DefaultJSON(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	badRules := filepath.Join(dir, "map-rules.json")
+	if err := os.WriteFile(badRules, []byte(`{"degree_cap": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(bad, []byte(fmt.Sprintf(`data = %q
 public_url = "https://report.hotline.be/"
 [routing]
 file = %q
-`, data, example)), 0o600); err != nil {
+[map]
+rules_file = %q
+`, data, example, badRules)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, _, code := runIn(t, nil, "", "config", "check", "--config", bad)
@@ -133,7 +139,7 @@ file = %q
 		t.Errorf("bad config: status %d, want 1", code)
 	}
 	for _, want := range []string{"does not exist", "example address fccu@example.invalid", "example public key",
-		"smtp: no server", "secure_cookies", "smtp.from"} {
+		"smtp: no server", "secure_cookies", "smtp.from", "map.rules_file (VIGIL_MAP_RULES): map rules: map: degree cap 1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("config check does not say %q:\n%s", want, out)
 		}

@@ -31,8 +31,10 @@ import (
 
 // demoBankSeeds are the pictures of the simulated gallery 1 whose hashes
 // the demo bank holds; the simulated mirror serves them re-encoded and
-// resized, which only PDQ recognises.
-var demoBankSeeds = []uint64{101, 102, 103}
+// resized, which only PDQ recognises; and two of the three pictures of
+// the page referred to the partner hotline, the third left to its
+// analysts.
+var demoBankSeeds = []uint64{101, 102, 103, simnet.BenchSeedBase, simnet.BenchSeedBase + 1}
 
 // runDemo starts Vigil with a small simulated internet on loopback, loads
 // a demo bank, files reports through the public form and shows what came
@@ -70,7 +72,9 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		fmt.Fprintf(out, "Vigil demo: data in %s\n", cfg.DataDir)
 	}
 
-	sim, err := simnet.Start(simnet.Options{Logger: env.Logger})
+	// bench.example (hosted in NL) is the case referred to the partner
+	// hotline: one page of three pictures, two of them known.
+	sim, err := simnet.Start(simnet.Options{Logger: env.Logger, BenchImages: 3, BenchPerPage: 3})
 	if err != nil {
 		return fmt.Errorf("simulated internet: %w", err)
 	}
@@ -106,8 +110,11 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	// The simulated provider acts on the first notice it receives.
 	world.Mail.OnMessage = func(m mailcatcher.Message) {
 		for _, to := range m.To {
-			if to == simworld.ProviderUS {
+			switch to {
+			case simworld.ProviderUS:
 				sim.TakeDown(simnet.Mirror, "/")
+			case simworld.ProviderNL:
+				sim.TakeDown(simnet.Bench, "/page/0")
 			}
 		}
 	}
@@ -144,6 +151,14 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- serveHTTP(sctx, env, ln, srv) }()
 
+	partner, err := startDemoPartner(ctx, env, cfg, wc, db, world, base)
+	if err != nil {
+		return fmt.Errorf("partner hotline: %w", err)
+	}
+	defer func() { err = errors.Join(err, partner.stop()) }()
+	fmt.Fprintf(out, "\nA partner hotline in the Netherlands runs Vigil beside this one: %s/ (data in %s)\n",
+		partner.base, filepath.Join(cfg.DataDir, "partner-nl"))
+
 	reports := []struct{ lang, url, what string }{
 		{"nl", sim.GatewayURL(), "a gateway page leading to galleries two levels deep"},
 		{"fr", sim.URL(simnet.Mirror, "/"), "a mirror with re-encoded and resized copies of known pictures"},
@@ -165,6 +180,12 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		codes = append(codes, code)
 		fmt.Fprintf(out, "  [%s] %s\n       %s\n       tracking code %s\n", r.lang, r.url, r.what, code)
 	}
+	referred := sim.URL(simnet.Bench, "/page/0")
+	code, err := fileDemoReport(ctx, base, "en", referred)
+	if err != nil {
+		return fmt.Errorf("file demo report: %w", err)
+	}
+	fmt.Fprintf(out, "  [en] %s\n       a page hosted in the Netherlands, where a partner hotline runs Vigil\n       tracking code %s\n", referred, code)
 	sum, err := waitDemo(ctx, db, codes)
 	if err != nil {
 		return err
@@ -175,6 +196,10 @@ func runDemo(ctx context.Context, env *Env, args []string) (err error) {
 		return err
 	}
 	removed, err := waitTakedowns(ctx, out, db, world)
+	if err != nil {
+		return err
+	}
+	referralDone, err := waitReferral(ctx, out, db, partner, sim)
 	if err != nil {
 		return err
 	}
@@ -190,7 +215,7 @@ Where to look:
   messages sent            %[3]d in the demo's mail catcher at %[4]s
 `, base, cfg.DataDir, len(world.Mail.Messages()), world.Mail.Addr, selfCommand())
 	if *check {
-		if !sum.ok() || !removed || !linked || videoURL != "" && !sum.videoKnown() {
+		if !sum.ok() || !removed || !linked || !referralDone || videoURL != "" && !sum.videoKnown() {
 			return &exitError{code: 1, err: errors.New("demo check failed: see the summary")}
 		}
 		fmt.Fprintln(out, "\ndemo check passed")

@@ -23,7 +23,8 @@ func TestDemoCheck(t *testing.T) {
 		t.Fatalf("vigil demo --check: %v\n%s", err, out)
 	}
 	for _, want := range []string{"demo check passed", "recognised by PDQ at distance", "queued for assessment",
-		"cloud metadata", "removed", "notice to", "Two reports, one network", "The map links them", videoWant()} {
+		"cloud metadata", "removed", "notice to", "Two reports, one network", "The map links them", videoWant(),
+		"referral to partner nl: sent", "accepted under its settings, 1 queued", "our case closed as removed"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

@@ -96,6 +96,21 @@ type CaseMedia struct {
 	Assessments    []*vigil.Assessment `json:"assessments,omitempty"`
 	// File is the encrypted bytes' path; empty when the bytes were purged.
 	File string `json:"file,omitempty"`
+	// Entries is what a container (an archive, a PDF) held: each entry's
+	// path, size, modification time and the media item it became (by its
+	// SHA-256 in this list), or why it did not; Reason says why the
+	// container was not wholly examined (encrypted, a limit).
+	Entries []ContainerEntry `json:"entries,omitempty"`
+	Reason  string           `json:"reason,omitempty"`
+}
+
+// ContainerEntry is one entry of a container.
+type ContainerEntry struct {
+	Path     string     `json:"path"`
+	Size     int64      `json:"size"`
+	Modified *time.Time `json:"modified,omitempty"`
+	SHA256   string     `json:"sha256,omitempty"`
+	Reason   string     `json:"reason,omitempty"`
 }
 
 // Source is what an export reads of the store.
@@ -105,6 +120,7 @@ type Source interface {
 	ListFetches(ctx context.Context, reportedURLID int64) ([]*vigil.Fetch, error)
 	ListMediaForURL(ctx context.Context, reportedURLID int64) ([]*vigil.Media, error)
 	MediaMatches(ctx context.Context, mediaID int64) ([]vigil.Match, error)
+	ListArchiveEntries(ctx context.Context, parentID int64) ([]*vigil.ArchiveEntry, error)
 	ListAssessments(ctx context.Context, mediaID int64) ([]*vigil.Assessment, error)
 	FindTakedownByURL(ctx context.Context, urlID int64) (*vigil.Takedown, error)
 	ListAudit(ctx context.Context, f vigil.AuditFilter) ([]*vigil.AuditEntry, error)
@@ -179,6 +195,12 @@ func Export(ctx context.Context, src Source, media Media, o Options, w io.Writer
 		}
 		if cm.Assessments, err = src.ListAssessments(ctx, m.ID); err != nil {
 			return nil, fmt.Errorf("evidence: assessments: %w", err)
+		}
+		if vigil.IsContainer(m.Class) {
+			if cm.Entries, err = containerEntries(ctx, src, m, ms); err != nil {
+				return nil, err
+			}
+			cm.Reason = m.HashError
 		}
 		if m.BlobKey != "" {
 			plain, err := media.Get(ctx, m.BlobKey)
@@ -364,4 +386,22 @@ func Verify(r io.Reader, pub ed25519.PublicKey, identity age.Identity) (*Report,
 		}
 	}
 	return rep, nil
+}
+
+// containerEntries lists a container's entries, naming the media items they
+// became by SHA-256 (those of the case; others by their ID's absence).
+func containerEntries(ctx context.Context, src Source, m *vigil.Media, all []*vigil.Media) ([]ContainerEntry, error) {
+	es, err := src.ListArchiveEntries(ctx, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: entries of media %d: %w", m.ID, err)
+	}
+	sha := map[int64]string{}
+	for _, x := range all {
+		sha[x.ID] = x.SHA256
+	}
+	out := make([]ContainerEntry, 0, len(es))
+	for _, e := range es {
+		out = append(out, ContainerEntry{Path: e.Path, Size: e.Size, Modified: e.Modified, SHA256: sha[e.MediaID], Reason: e.Reason})
+	}
+	return out, nil
 }

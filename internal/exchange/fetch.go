@@ -191,13 +191,38 @@ func (f *Fetcher) run(ctx context.Context, x *vigil.Exchange, res *Result, lagSu
 	if c, ok := client.(io.Closer); ok {
 		defer func() { _ = c.Close() }()
 	}
+	// The next page is asked for while this one is stored: a client is
+	// still called once at a time, in the same order, but the service's
+	// latency and the parsing overlap the database's commit.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		page Page
+		err  error
+	}
+	var pending chan fetched
+	prefetch := func(cp string) {
+		pending = make(chan fetched, 1)
+		go func(ch chan fetched) {
+			p, err := client.FetchPage(ctx, cp)
+			ch <- fetched{p, err}
+		}(pending)
+	}
 	cp := x.Checkpoint
 	restart, retries, restarts := true, 0, 0
+	renewed := time.Now()
 	for res.Pages < f.MaxPages {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		page, err := client.FetchPage(ctx, cp)
+		var page Page
+		var err error
+		if pending != nil {
+			r := <-pending
+			page, err, pending = r.page, r.err, nil
+		} else {
+			page, err = client.FetchPage(ctx, cp)
+		}
 		var retry *RetryableError
 		switch {
 		case err == nil:
@@ -237,8 +262,16 @@ func (f *Fetcher) run(ctx context.Context, x *vigil.Exchange, res *Result, lagSu
 		retries = 0
 		sp := f.storePage(x, page, restart)
 		res.Skipped += int64(sp.skipped)
-		if err := f.Store.AcquireExchangeLease(ctx, x.ID, f.Owner, f.LeaseTTL); err != nil {
-			return fmt.Errorf("exchange %s: renewing the lease: %w", x.Name, err)
+		if !page.Done {
+			prefetch(page.Checkpoint)
+		}
+		// Renewed when a third of it has passed: every page's store checks
+		// that this process still holds it.
+		if time.Since(renewed) > f.LeaseTTL/3 {
+			if err := f.Store.AcquireExchangeLease(ctx, x.ID, f.Owner, f.LeaseTTL); err != nil {
+				return fmt.Errorf("exchange %s: renewing the lease: %w", x.Name, err)
+			}
+			renewed = time.Now()
 		}
 		pr, err := f.Store.StoreExchangePage(ctx, x.ID, f.Owner, sp.page)
 		if err != nil {

@@ -147,18 +147,11 @@ func TestNCMECExpiredLinksFailuresTimeouts(t *testing.T) {
 	f := fetcher(db, "p1", &sl)
 	// A request that hangs is given up and retried.
 	f.HTTP = func(*vigil.Exchange) *http.Client { return &http.Client{Timeout: 300 * time.Millisecond} }
-	pages := 0
-	f.AfterPage = func(*vigil.Exchange, vigil.ExchangePageResult) {
-		pages++
-		switch pages {
-		case 1: // the link to page 2 expires before it is followed
-			clock.Add(2 * time.Minute)
-		case 2:
-			srv.FailNext(503, 502)
-		case 3:
-			srv.StallNext(1)
-		}
-	}
+	// The first request hangs, the next two fail, then the first next
+	// link followed has expired: the window is read again from its start.
+	srv.StallNext(1)
+	srv.FailNext(503, 502)
+	srv.ExpireNextLinks(1)
 	res, err := f.Fetch(ctx, x.ID)
 	if err != nil || res.Restarts != 1 || res.Retries != 3 {
 		t.Fatalf("fetch: %v %+v", err, res)
@@ -183,3 +176,33 @@ func TestNCMECExpiredLinksFailuresTimeouts(t *testing.T) {
 func fmtSscan(id string, i *int) (int, error) {
 	return fmt.Sscanf(strings.TrimPrefix(id, "e"), "%d", i)
 }
+
+// TestNCMECLinkTTL: a next link older than the service keeps it answers
+// 410 and the fetch restarts the window.
+func TestNCMECLinkTTL(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	clock := &fakeClock{t: time.Now()}
+	srv := ncmectest.New(t, ncmectest.Options{User: "esp", Password: "pw", Entries: 1500, LinkTTL: time.Minute, Now: clock.Now})
+	x := ncmecSetup(t, db, srv)
+	var sl sleeps
+	f := fetcher(db, "p1", &sl)
+	f.MaxRestarts = 1
+	// Every link has expired by the time it is followed: the restarts are
+	// bounded and the fetch fails, saying why.
+	f.HTTP = func(*vigil.Exchange) *http.Client {
+		return &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.URL.Query().Get("start") != "" {
+				clock.Add(2 * time.Minute) // the link ages before it arrives
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	}
+	_, err := f.Fetch(context.Background(), x.ID)
+	if err == nil || !strings.Contains(err.Error(), "expir") {
+		t.Fatalf("links that always expire: %v", err)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -279,4 +279,39 @@ func TestReferralBetweenHotlines(t *testing.T) {
 		t.Errorf("BE's figures count NL's removal: %+v %v", stats, err)
 	}
 	t.Logf("reported to BE, removed as NL reported back: %v (SQLite BE, %s NL)", time.Since(begun).Round(time.Millisecond), kindNL)
+
+	// A crash between sending and recording, as SIGKILL leaves it: the
+	// referral found "sending" is sent again and NL keeps one case; a
+	// status likewise, and BE keeps one record of the step.
+	msgs, _ := dbBE.ListOutbound(ctx, tdBE.ID)
+	crash := func(db *store.DB, table string, id int64, job river.JobArgs) {
+		t.Helper()
+		err := db.Driver().WithTx(ctx, func(tx store.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET state = 'sending' WHERE id = $1`, id); err != nil {
+				return err
+			}
+			return tx.InsertJobs(ctx, []river.InsertManyParams{jobargs.TakedownJob(job, time.Time{})})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash(dbBE, "outbound", msgs[0].ID, jobargs.SendArgs{OutboundID: msgs[0].ID})
+	testrig.WaitFor(t, "the interrupted referral sent again", 20*time.Second, func() bool {
+		m, _ := dbBE.ListOutbound(ctx, tdBE.ID)
+		return m[0].State == vigil.OutboundSent && m[0].Attempts == 2
+	})
+	out, _ := dbNL.ReferralStatuses(ctx, vigil.ReferralOut, ref)
+	crash(dbNL, "referral_status", out[len(out)-1].ID, jobargs.ReferralStatusArgs{StatusID: out[len(out)-1].ID})
+	testrig.WaitFor(t, "the interrupted status sent again", 20*time.Second, func() bool {
+		o, _ := dbNL.ReferralStatuses(ctx, vigil.ReferralOut, ref)
+		return o[len(o)-1].State == vigil.OutboundSent && o[len(o)-1].Attempts == 2
+	})
+	var referrals, reports, removedSteps int
+	_ = dbNL.Driver().Reader().QueryRow(ctx, `SELECT COUNT(*) FROM referrals_in`).Scan(&referrals)
+	_ = dbNL.Driver().Reader().QueryRow(ctx, `SELECT COUNT(*) FROM reports`).Scan(&reports)
+	_ = dbBE.Driver().Reader().QueryRow(ctx, `SELECT COUNT(*) FROM referral_status WHERE direction = 'in' AND status = 'removed'`).Scan(&removedSteps)
+	if referrals != 1 || reports != 1 || removedSteps != 1 {
+		t.Errorf("after the resends: NL %d referrals, %d reports; BE %d removals recorded; want one each", referrals, reports, removedSteps)
+	}
 }

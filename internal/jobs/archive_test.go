@@ -1,11 +1,18 @@
 package jobs_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"filippo.io/age"
 
 	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/evidence"
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
@@ -81,6 +88,9 @@ func TestPipelineArchives(t *testing.T) {
 					if e.MediaID == 0 || e.ParentID != arc.ID || e.Modified == nil || e.Size == 0 {
 						t.Errorf("%s: entry %+v", name, e)
 					}
+				}
+				if name == "pictures.zip" {
+					checkContainerEvidence(t, r, u.ID, "collection/known.png")
 				}
 				if name == "nested.zip" {
 					// ZIP ⊃ tar.gz ⊃ ZIP ⊃ ZIP: the fourth level is past
@@ -173,4 +183,33 @@ func TestPipelineDocument(t *testing.T) {
 			t.Errorf("%d media, want the PDF, its 3 pictures and the linked one", len(media))
 		}
 	})
+}
+
+// checkContainerEvidence: a case's evidence package says what its archive
+// held, entry by entry.
+func checkContainerEvidence(t *testing.T, r *rig, urlID int64, path string) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := evidence.Export(context.Background(), r.db, r.vault, evidence.Options{CaseID: urlID, Recipient: id.Recipient().String(),
+		ExportedBy: "test", Now: time.Now(), Key: evidence.SigningKey(bytes.Repeat([]byte{5}, 32))}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(&buf)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no case.json: %v", err)
+		}
+		if h.Name == "case.json" {
+			b, _ := io.ReadAll(tr)
+			if !bytes.Contains(b, []byte(`"entries"`)) || !bytes.Contains(b, []byte(path)) {
+				t.Errorf("case.json does not list the archive's entries:\n%s", b)
+			}
+			return
+		}
+	}
 }

@@ -142,8 +142,13 @@ func ClustersGraph(ctx context.Context, st vigil.MapStore, clusters []*vigil.Map
 // "case:123" or the bare number.
 func ParseCaseRef(ref string) (int64, error) {
 	s := strings.TrimPrefix(strings.TrimSpace(ref), "case:")
-	if i := strings.LastIndexByte(s, '-'); i >= 0 {
-		s = s[i+1:]
+	if parts := strings.Split(s, "-"); len(parts) > 1 {
+		// PREFIX-YEAR-NUMBER; the prefix may hold dashes itself.
+		year := parts[len(parts)-2]
+		if len(parts) < 3 || parts[0] == "" || len(year) != 4 || strings.Trim(year, "0123456789") != "" {
+			return 0, vigil.Errorf(vigil.EINVALID, "case %q: want its reference (PREFIX-YEAR-NUMBER) or number", ref)
+		}
+		s = parts[len(parts)-1]
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {

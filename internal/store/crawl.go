@@ -70,6 +70,10 @@ func (db *DB) FinishPage(ctx context.Context, task *vigil.CrawlTask, f *vigil.Fe
 				task.ReportedURLID, failureReason(f)); err != nil {
 				return err
 			}
+			// A referred URL we could not fetch: the partner hears so.
+			if err := db.queueStatusForURL(ctx, tx, task.ReportedURLID, "not_found", "", failureReason(f), db.Now()); err != nil {
+				return err
+			}
 		}
 		return db.queueChildren(ctx, tx, task, fetchID, children, b)
 	}), "finish page")

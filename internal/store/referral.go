@@ -18,6 +18,11 @@ import (
 // Referrals between hotlines (issue 16): what partners referred to us,
 // the nonces of their signed requests, and the statuses that travel back.
 
+// referralCrawlDelay holds a referral's crawl until the classifications
+// stored with it have reached the matchers, which read the bank change
+// feed every 250 ms by default (River then starts it within seconds).
+const referralCrawlDelay = 2 * time.Second
+
 // nonceKeep is how long nonces are remembered: longer than the window in
 // which a signed request's timestamp is accepted (5 minutes).
 const nonceKeep = 15 * time.Minute
@@ -53,6 +58,9 @@ func (db *DB) ReceiveReferral(ctx context.Context, in *vigil.InboundReferral) (b
 	}
 	if in.Report.Status == "" {
 		in.Report.Status = vigil.ReportReceived
+	}
+	if len(in.Accepted) > 0 && in.Report.CrawlAfter.IsZero() {
+		in.Report.CrawlAfter = now.Add(referralCrawlDelay)
 	}
 	raw := make([][]byte, len(in.Accepted))
 	for i, e := range in.Accepted {
@@ -156,9 +164,18 @@ func (db *DB) queueStatusOut(ctx context.Context, tx Tx, partner, ref, status, c
 // queueStatusForTakedown reports a step of a case to every partner that
 // referred its URL to us.
 func (db *DB) queueStatusForTakedown(ctx context.Context, tx Tx, takedownID int64, status, class, detail string, at time.Time) error {
-	rows, err := tx.Query(ctx, `SELECT ri.partner, ri.their_ref FROM takedowns t
-		JOIN report_urls ru ON ru.url_id = t.reported_url_id
-		JOIN referrals_in ri ON ri.report_id = ru.report_id WHERE t.id = $1`, takedownID)
+	var urlID int64
+	if err := tx.QueryRow(ctx, `SELECT reported_url_id FROM takedowns WHERE id = $1`, takedownID).Scan(&urlID); err != nil {
+		return notFound(err, "no takedown %d", takedownID)
+	}
+	return db.queueStatusForURL(ctx, tx, urlID, status, class, detail, at)
+}
+
+// queueStatusForURL reports a step of a reported URL's case to every
+// partner that referred it to us.
+func (db *DB) queueStatusForURL(ctx context.Context, tx Tx, urlID int64, status, class, detail string, at time.Time) error {
+	rows, err := tx.Query(ctx, `SELECT ri.partner, ri.their_ref FROM report_urls ru
+		JOIN referrals_in ri ON ri.report_id = ru.report_id WHERE ru.url_id = $1`, urlID)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (db *DB) createReport(ctx context.Context, tx Tx, r *vigil.Report) error {
 		if u.New {
 			crawl = append(crawl, river.InsertManyParams{
 				Args:       jobargs.CrawlArgs{ReportedURLID: u.ID},
-				InsertOpts: &river.InsertOpts{Queue: jobargs.QueueCrawl},
+				InsertOpts: &river.InsertOpts{Queue: jobargs.QueueCrawl, ScheduledAt: r.CrawlAfter},
 			})
 		}
 	}

@@ -12,6 +12,9 @@ import (
 // (fails it when VIGIL_REQUIRE_FFMPEG=1, as CI sets).
 func needTools(t testing.TB) Tools {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs ffmpeg: not under -short (as videotest.Tools)")
+	}
 	tools, err := Find()
 	if err != nil {
 		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {

@@ -133,3 +133,33 @@ func TestBrowserMap(t *testing.T) {
 		t.Errorf("followed to %s", url)
 	}
 }
+
+// TestMapClustersPage: the clusters of the simulated world and the
+// hosting network as a lead, audited; computed again on demand.
+func TestMapClustersPage(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	e := newEnv(t, db)
+	ids := storetest.MapWorld(t, db)
+	e.addUser("sam", vigil.RoleSupervisor, "sam-password-1")
+	c := e.login("sam", "sam-password-1")
+	resp, body := e.get(c, "/staff/map/clusters")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("clusters: %d", resp.StatusCode)
+	}
+	for _, want := range []string{`id="cluster-` + strconv.FormatInt(ids["A"], 10) + `"`, `id="cluster-` + strconv.FormatInt(ids["D"], 10) + `"`,
+		"AS64500", "near_duplicate ×1", "2 clusters"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("clusters page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `id="cluster-`+strconv.FormatInt(ids["F"], 10)+`"`) {
+		t.Error("F and G joined through the CDN")
+	}
+	if resp, _ := e.get(c, "/staff/map/clusters?fresh=1"); resp.StatusCode != http.StatusOK {
+		t.Errorf("fresh: %d", resp.StatusCode)
+	}
+	entries, err := db.ListAudit(context.Background(), vigil.AuditFilter{Object: "map"})
+	if err != nil || len(entries) != 2 || entries[0].Action != "map.clusters" {
+		t.Errorf("audit: %v %v", entries, err)
+	}
+}

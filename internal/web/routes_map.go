@@ -13,10 +13,11 @@ type MapConfig struct {
 }
 
 // mapRoutes serve the map to analysts and supervisors: search, a node's
-// neighbourhood as a graph and as a list.
+// neighbourhood as a graph and as a list; the clusters and the leads.
 func (s *Server) mapRoutes(mux *http.ServeMux) {
 	if s.cfg.Map.Store == nil {
 		return
 	}
 	s.staffRoute(mux, "GET /staff/map", s.handleMap, vigil.RoleAnalyst, vigil.RoleSupervisor)
+	s.staffRoute(mux, "GET /staff/map/clusters", s.handleMapClusters, vigil.RoleAnalyst, vigil.RoleSupervisor)
 }

@@ -72,6 +72,9 @@ type Config struct {
 	// Publish serves the hotline's own confirmed bank to partners as a
 	// signed list (issue 15); off when its Banks is nil.
 	Publish PublishConfig
+	// Trust serves upstream verdicts and the suppressed entries (issue
+	// 15); off when its Service is nil.
+	Trust TrustConfig
 	// Map is the network map (issue 19).
 	Map MapConfig
 	// Exchanges is the administrators' page of hash exchanges (issue 15).
@@ -110,6 +113,9 @@ type Server struct {
 	fileSlots    chan struct{}
 	videoSlots   chan struct{}
 	apiReference []byte
+
+	// mapClusters keeps the network map's last clusters (issue 19).
+	mapClusters mapClusterCache
 }
 
 // New checks the configuration, parses templates and translations, and
@@ -212,6 +218,7 @@ func (s *Server) routes() http.Handler {
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
 	s.publishRoutes(mux)
+	s.trustRoutes(mux)
 	s.exchangeRoutes(mux)
 	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/browsertest"
@@ -107,11 +108,24 @@ func TestBrowserStaffLanguages(t *testing.T) {
 			if tc.lang == vigil.LangEN {
 				checkCompactQueue(ctx, t, ids[0])
 			}
+			if tc.lang == vigil.LangDE {
+				// A decision by keyboard, confirmed in words.
+				done := fmt.Sprintf("#item-%d.wb-decided .wb-done", ids[0])
+				if err := chromedp.Do(ctx, chromedp.KeyEvent("3"), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(done)); err != nil {
+					t.Fatal(err)
+				}
+				if got := text(done); got != "Entschieden: Nicht illegal" {
+					t.Errorf("decided card says %q", got)
+				}
+			}
 			if err := chromedp.Do(ctx, chromedp.Navigate(fmt.Sprintf("%s/staff/cases/%d", e.srv.URL, caseID)), chromedp.WaitVisible("#case-ref")); err != nil {
 				t.Fatal(err)
 			}
 			check("case", tc.caseTitle+" BE-")
 			check("case", tc.state)
+			if tc.lang == vigil.LangDE {
+				check("case", "bewertet als Nicht illegal")
+			}
 			browsertest.Screenshot(ctx, t, "case-"+string(tc.lang))
 			if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/staff/takedowns"), chromedp.WaitVisible("#takedowns")); err != nil {
 				t.Fatal(err)
@@ -140,7 +154,9 @@ func checkCompactQueue(ctx context.Context, t *testing.T, first int64) {
 		return `(() => { const r = document.querySelector('` + sel + `').getBoundingClientRect(); return [r.width, r.height]; })()`
 	}
 	counts := eval(`[document.querySelectorAll('.wb-card form').length, document.querySelectorAll('#wb-panel form').length,
-		Math.max(...[...document.querySelectorAll('.wb-card')].map(c => c.getBoundingClientRect().height))]`)
+		Math.max(...[...document.querySelectorAll('.wb-card')].map(c => c.getBoundingClientRect().height)),
+		document.documentElement.scrollHeight, document.querySelectorAll('.wb-card').length]`)
+	t.Logf("queue of %.0f items: page %.0f px high (1280×900 window), tallest card %.0f px", counts[4], counts[3], counts[2])
 	if counts[0] != 0 || counts[1] != 1 {
 		t.Errorf("%v forms in cards, %v in the panel: want one panel", counts[0], counts[1])
 	}

@@ -71,6 +71,7 @@ type Server struct {
 	deleted  map[int]time.Time
 	fail     []int // statuses to answer next, in order
 	stall    int   // requests to hang until the client gives up
+	expire   int   // next links to refuse as expired, whatever their age
 	requests int
 	pages    int
 }
@@ -140,6 +141,14 @@ func (s *Server) FailNext(status ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = append(s.fail, status...)
+}
+
+// ExpireNextLinks makes the next n requests that follow a next link
+// answer 410 Gone, as an expired link does.
+func (s *Server) ExpireNextLinks(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expire += n
 }
 
 // StallNext makes the next n requests hang until the client gives up.
@@ -243,6 +252,18 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 	if err1 != nil || err2 != nil || !from.Before(to) {
 		http.Error(w, "from and to must be times, from before to", http.StatusBadRequest)
 		return
+	}
+	if q.Get("start") != "" {
+		s.mu.Lock()
+		expired := s.expire > 0
+		if expired {
+			s.expire--
+		}
+		s.mu.Unlock()
+		if expired {
+			http.Error(w, "paging link expired", http.StatusGone)
+			return
+		}
 	}
 	if issued := q.Get("issued"); issued != "" && s.opts.LinkTTL > 0 {
 		ms, _ := strconv.ParseInt(issued, 10, 64)

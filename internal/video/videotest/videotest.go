@@ -17,6 +17,11 @@ import (
 // Tools returns ffmpeg and ffprobe, or skips the test.
 func Tools(t testing.TB) video.Tools {
 	t.Helper()
+	// ffmpeg runs as a subprocess, seconds a test: like the other
+	// subprocess tests, not under -short (CI runs them in full).
+	if testing.Short() {
+		t.Skip("runs ffmpeg: not under -short")
+	}
 	tools, err := video.Find()
 	if err != nil {
 		if os.Getenv("VIGIL_REQUIRE_FFMPEG") == "1" {
