@@ -31,25 +31,10 @@ func TestBackupRestorePostgres(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	vars := map[string]string{"VIGIL_DATA": data, "VIGIL_DATABASE_URL": dbURL}
-	ok := func(vars map[string]string, stdin string, args ...string) string {
-		t.Helper()
-		out, stderr, code := runIn(t, vars, stdin, args...)
-		if code != 0 {
-			t.Fatalf("vigil %v: status %d\n%s", args, code, stderr)
-		}
-		return out
-	}
-	ok(vars, "", "migrate")
-	ok(vars, "a long admin password\n", "user", "add", "--role", "admin,analyst", "root")
-	ok(vars, "", "bank", "create", "iwf", "--source", "iwf")
-	list := filepath.Join(dir, "list.csv")
-	if err := os.WriteFile(list, []byte("hash,type,category\n"+strings.Repeat("1", 32)+",md5,B\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ok(vars, "", "bank", "import", "iwf", list)
+	seedBackupSource(t, vars, dir, "admin,analyst", "B")
 
 	target := filepath.Join(dir, "backup")
-	out := ok(vars, "", "backup", target)
+	out := runOK(t, vars, "", "backup", target)
 	if !strings.Contains(out, "pg_restore") || !strings.Contains(out, pgDumpFile) {
 		t.Errorf("backup says: %s", out)
 	}
@@ -93,13 +78,13 @@ func TestBackupRestorePostgres(t *testing.T) {
 	}
 	// The restored system: the backup's keys as its data folder.
 	rvars := map[string]string{"VIGIL_DATA": target, "VIGIL_DATABASE_URL": restored.String()}
-	if out := ok(rvars, "", "user", "list"); !strings.Contains(out, "root") || !strings.Contains(out, "admin,analyst") {
+	if out := runOK(t, rvars, "", "user", "list"); !strings.Contains(out, "root") || !strings.Contains(out, "admin,analyst") {
 		t.Errorf("restored accounts:\n%s", out)
 	}
-	if out := ok(rvars, "", "bank", "list"); !strings.Contains(out, "iwf") {
+	if out := runOK(t, rvars, "", "bank", "list"); !strings.Contains(out, "iwf") {
 		t.Errorf("restored banks:\n%s", out)
 	}
-	if out := ok(rvars, "", "audit", "verify"); !strings.Contains(out, "intact") {
+	if out := runOK(t, rvars, "", "audit", "verify"); !strings.Contains(out, "intact") {
 		t.Errorf("restored audit log:\n%s", out)
 	}
 }

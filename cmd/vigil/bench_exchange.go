@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +47,25 @@ type benchExchangeResult struct {
 	// fetch's cost per entry does not grow with the bank's size: pages
 	// are inserted by index, the matcher's adds are appends).
 	Projected10MSeconds float64 `json:"projected_10m_fetch_seconds"`
-	Cores               int     `json:"cores"`
+	// CPUSeconds is the process's CPU time during the fetch (the fake
+	// server's included): a figure less at the mercy of a loaded machine.
+	CPUSeconds float64 `json:"fetch_cpu_seconds"`
+	Cores      int     `json:"cores"`
+	// Load is the machine's one-minute load average at the end.
+	Load string `json:"load"`
+}
+
+// loadAverage reads /proc/loadavg's first figure ("" where there is none).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 func runBenchExchange(ctx context.Context, env *Env, args []string) (err error) {
@@ -144,9 +163,9 @@ func runBenchExchange(ctx context.Context, env *Env, args []string) (err error) 
 	}
 	runtime.GC()
 	stopHeap := testrig.HeapPeak()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	res, err := f.Fetch(ctx, x.ID)
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	if err != nil {
 		stopHeap()
 		return err
@@ -166,7 +185,7 @@ func runBenchExchange(ctx context.Context, env *Env, args []string) (err error) 
 	out := benchExchangeResult{Store: db.Driver().Dialect(), Entries: *n, BankEntries: res.Added, PageSize: *pageSize,
 		Pages: res.Pages, FetchSeconds: elapsed.Seconds(), EntriesPerSecond: float64(*n) / elapsed.Seconds(),
 		BankEntriesPerSec: float64(res.Added) / elapsed.Seconds(), PeakHeapBytes: peak, AllMatchSeconds: allMatch.Seconds(),
-		CommitSamples: len(lat), Cores: runtime.NumCPU(),
+		CommitSamples: len(lat), Cores: runtime.NumCPU(), CPUSeconds: cpu.Seconds(), Load: loadAverage(),
 		Projected10MSeconds: elapsed.Seconds() * 10_000_000 / float64(*n)}
 	if len(lat) > 0 {
 		slices.Sort(lat)
@@ -178,8 +197,8 @@ func runBenchExchange(ctx context.Context, env *Env, args []string) (err error) 
 	}
 	fmt.Fprintf(env.Stdout, "store %s: %d NCMEC entries (%d bank entries) in %d pages of %d\n", out.Store, out.Entries,
 		out.BankEntries, out.Pages, out.PageSize)
-	fmt.Fprintf(env.Stdout, "fetch: %.1f s, %.0f entries/s (%.0f bank entries/s); 10M projected: %.0f s\n",
-		out.FetchSeconds, out.EntriesPerSecond, out.BankEntriesPerSec, out.Projected10MSeconds)
+	fmt.Fprintf(env.Stdout, "fetch: %.1f s (%.1f CPU-s, load %s on %d cores), %.0f entries/s (%.0f bank entries/s); 10M projected: %.0f s\n",
+		out.FetchSeconds, out.CPUSeconds, out.Load, out.Cores, out.EntriesPerSecond, out.BankEntriesPerSec, out.Projected10MSeconds)
 	fmt.Fprintf(env.Stdout, "peak heap: %.1f MiB (matcher's index included)\n", float64(out.PeakHeapBytes)/(1<<20))
 	fmt.Fprintf(env.Stdout, "all entries match %.3f s after the fetch ended; commit to match p50 %.0f ms, max %.0f ms (%d pages sampled)\n",
 		out.AllMatchSeconds, out.CommitToMatchP50MS, out.CommitToMatchMaxMS, out.CommitSamples)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +13,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/vigil-hotline/vigil"
+	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // fakeListMD5 is a synthetic md5-length value (no real material).
@@ -95,5 +102,40 @@ func TestExchangeCommands(t *testing.T) {
 	}
 	if _, _, err := vigil("exchange", "status", "guarded"); err == nil {
 		t.Error("status of a removed exchange")
+	}
+}
+
+// TestExchangeScheduler: the workers' scheduler fetches a due exchange by
+// itself and sets its next fetch a schedule later.
+func TestExchangeScheduler(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		fmt.Fprintln(w, "type,value,id")
+		for i := range 4 {
+			fmt.Fprintf(w, "md5,%s,s-%d\n", fakeListMD5("sched"+fmt.Sprint(i)), i)
+		}
+	}))
+	defer srv.Close()
+	b := &vigil.Bank{Name: "sched", Source: vigil.SourceOther, Kind: vigil.BankBlock, Enabled: true, PDQThreshold: 31}
+	if err := db.CreateBank(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	x := &vigil.Exchange{Name: "sched", Kind: vigil.ExchangeHTTPList, BankID: b.ID, URL: srv.URL, Schedule: time.Hour,
+		AllowPrivate: true, Enabled: true}
+	if err := db.CreateExchange(ctx, x, vigil.ExchangeCredentials{}); err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Getenv: func(string) string { return "" }, Logger: slog.New(slog.DiscardHandler)}
+	stop := startExchangeScheduler(ctx, env, db)
+	testrig.WaitFor(t, "the scheduled fetch", 10*time.Second, func() bool {
+		got, err := db.FindExchangeByID(ctx, x.ID)
+		return err == nil && !got.Last.FinishedAt.IsZero()
+	})
+	stop()
+	got, err := db.FindExchangeByID(ctx, x.ID)
+	if err != nil || got.Entries != 4 || got.Last.Error != "" || got.NextFetchAt.Before(time.Now().Add(50*time.Minute)) {
+		t.Errorf("after the scheduled fetch: %v %+v", err, got)
 	}
 }

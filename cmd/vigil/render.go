@@ -40,7 +40,7 @@ func (c *renderWorkerConfig) renderer(env *Env, f *crawl.Fetcher) (*render.Rende
 	r, err := render.New(render.Config{Browser: c.Browser, Fetcher: f, Timeout: c.Timeout, MaxRequests: c.MaxRequests,
 		MaxMemory: c.MaxMemory, Logger: env.Logger})
 	if errors.Is(err, render.ErrNoBrowser) {
-		env.Logger.Warn("rendering of pages built by JavaScript is off: no Chromium found (apt-get install chromium)")
+		env.Logger.Warn("rendering of pages built by JavaScript is off: no Chromium found (apt-get install chromium)", "err", err)
 		return nil, nil
 	}
 	if err != nil {

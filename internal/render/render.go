@@ -84,6 +84,9 @@ func New(cfg Config) (*Renderer, error) {
 	if cfg.Browser == "" {
 		return nil, ErrNoBrowser
 	}
+	if _, err := exec.LookPath(cfg.Browser); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoBrowser, err)
+	}
 	if cfg.Fetcher == nil {
 		return nil, errors.New("render: no fetcher")
 	}

@@ -2,6 +2,7 @@ package render_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -85,5 +86,15 @@ func TestRenderHostile(t *testing.T) {
 	}
 	if !slices.Contains(ev.Media, n.URL(simnet.Scripted, simnet.ImagePath(simnet.ScriptedSafe, simnet.Variant{}))) {
 		t.Errorf("media %v", ev.Media)
+	}
+}
+
+// TestNoBrowser: without Chromium there is no renderer, and the error
+// says so (Vigil then crawls without rendering).
+func TestNoBrowser(t *testing.T) {
+	n := testrig.Internet(t, simnet.Options{})
+	_, err := render.New(render.Config{Browser: "/nonexistent/chromium", Fetcher: testrig.Fetcher(t, n)})
+	if !errors.Is(err, render.ErrNoBrowser) {
+		t.Errorf("New without a browser: %v", err)
 	}
 }

@@ -154,7 +154,9 @@ func checkCompactQueue(ctx context.Context, t *testing.T, first int64) {
 		return `(() => { const r = document.querySelector('` + sel + `').getBoundingClientRect(); return [r.width, r.height]; })()`
 	}
 	counts := eval(`[document.querySelectorAll('.wb-card form').length, document.querySelectorAll('#wb-panel form').length,
-		Math.max(...[...document.querySelectorAll('.wb-card')].map(c => c.getBoundingClientRect().height))]`)
+		Math.max(...[...document.querySelectorAll('.wb-card')].map(c => c.getBoundingClientRect().height)),
+		document.documentElement.scrollHeight, document.querySelectorAll('.wb-card').length]`)
+	t.Logf("queue of %.0f items: page %.0f px high (1280×900 window), tallest card %.0f px", counts[4], counts[3], counts[2])
 	if counts[0] != 0 || counts[1] != 1 {
 		t.Errorf("%v forms in cards, %v in the panel: want one panel", counts[0], counts[1])
 	}
