@@ -118,7 +118,7 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Accounts: accounts, Workbench: workbench,
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Statistics: statistics,
-		Identity:   identity, Victims: db, Exchanges: web.ExchangesConfig{Service: db},
+		Identity:   identity, Victims: db, Exchanges: web.ExchangesConfig{Service: db}, Trust: web.TrustConfig{Service: db},
 		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
 		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
 		Map:        web.MapConfig{Store: db, Rules: rules},

@@ -36,6 +36,8 @@ type caseData struct {
 	// Takedown, when the case is on the takedown path, with its messages.
 	Takedown *vigil.Takedown
 	Messages []*vigil.Outbound
+	// PartnerSteps are what the partner a case was referred to reported.
+	PartnerSteps []*vigil.ReferralStatus
 	// Hold is the case's legal hold, if any; Supervisor offers the hold
 	// and evidence actions, Evidence says packages can be made.
 	Hold       *vigil.LegalHold
@@ -86,6 +88,12 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 			if d.Messages, err = td.ListOutbound(ctx, t.ID); err != nil {
 				s.workbenchError(w, "case messages", err)
 				return
+			}
+			if rs := s.cfg.Federation.Referrals; rs != nil {
+				if d.PartnerSteps, err = rs.ReferralStatuses(ctx, vigil.ReferralIn, d.Ref); err != nil {
+					s.workbenchError(w, "case referral", err)
+					return
+				}
 			}
 		case vigil.ErrorCode(err) != vigil.ENOTFOUND:
 			s.workbenchError(w, "case takedown", err)

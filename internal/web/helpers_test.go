@@ -37,6 +37,7 @@ func newEnv(t *testing.T, db *store.DB, mod ...func(*web.Config)) *env {
 		Federation: web.FederationConfig{Partners: db, Referrals: db},
 		Map:        web.MapConfig{Store: db, Rules: storetest.MapRules()},
 		Exchanges:  web.ExchangesConfig{Service: db},
+		Trust:      web.TrustConfig{Service: db},
 	}
 	for _, m := range mod {
 		m(&cfg)

@@ -16,6 +16,7 @@ import (
 	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 // referralPartner is a partner hotline as the tests see it: its signing
@@ -220,7 +221,7 @@ func manyURLs(n int) string {
 // a classification that differs from ours beside ours.
 func TestTakedownsShowPartnerProgress(t *testing.T) {
 	db := storetest.Open(t, "sqlite")
-	e := newEnv(t, db)
+	e := newEnv(t, db, withWorkbench(db, testrig.Vault(t)))
 	ctx := context.Background()
 	rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{"https://files.example.nl/ours"}}, vigil.SourceForm, time.Now())
 	if err != nil {
@@ -253,7 +254,8 @@ func TestTakedownsShowPartnerProgress(t *testing.T) {
 		}
 	}
 	e.addUser("sup", vigil.RoleSupervisor, "a long supervisor password")
-	_, body := e.get(e.login("sup", "a long supervisor password"), "/staff/takedowns")
+	sup := e.login("sup", "a long supervisor password")
+	_, body := e.get(sup, "/staff/takedowns")
 	i, j := strings.Index(body, `id="partner-progress"`), strings.Index(body, `id="disagreements"`)
 	if i < 0 || j < i {
 		t.Fatalf("no partner sections: %s", body)
@@ -264,5 +266,9 @@ func TestTakedownsShowPartnerProgress(t *testing.T) {
 	}
 	if !strings.Contains(disagreements, "<td>baseline</td><td>national</td>") {
 		t.Errorf("disagreements: %s", disagreements[:min(len(disagreements), 600)])
+	}
+	_, page := e.get(sup, fmt.Sprintf("/staff/cases/%d", rep.URLs[0].ID))
+	if i := strings.Index(page, `id="case-partner-steps"`); i < 0 || !strings.Contains(page[i:], "meldpunt") || !strings.Contains(page[i:], "national") {
+		t.Errorf("the case page lacks the partner's steps")
 	}
 }

@@ -72,6 +72,9 @@ type Config struct {
 	// Publish serves the hotline's own confirmed bank to partners as a
 	// signed list (issue 15); off when its Banks is nil.
 	Publish PublishConfig
+	// Trust serves upstream verdicts and the suppressed entries (issue
+	// 15); off when its Service is nil.
+	Trust TrustConfig
 	// Map is the network map (issue 19).
 	Map MapConfig
 	// Exchanges is the administrators' page of hash exchanges (issue 15).
@@ -215,6 +218,7 @@ func (s *Server) routes() http.Handler {
 	s.statisticsRoutes(mux)
 	s.federationRoutes(mux)
 	s.publishRoutes(mux)
+	s.trustRoutes(mux)
 	s.exchangeRoutes(mux)
 	s.mapRoutes(mux)
 	mux.Handle("/staff/", s.staff(http.NotFound))
