@@ -186,11 +186,11 @@ type Archive struct {
 // limits. A listing that breaks a limit is refused whole, before anything
 // is extracted, with an *Error saying which limit; an encrypted archive is
 // not an error (see Listing.Encrypted).
-func Open(data []byte, lim Limits) (*Archive, error) {
+func Open(data []byte, lim Limits) (a *Archive, err error) {
+	defer recoverMalformed(&err)
 	lim = lim.WithDefaults()
-	a := &Archive{data: data, limits: lim}
+	a = &Archive{data: data, limits: lim}
 	a.Format = Detect(data)
-	var err error
 	switch a.Format {
 	case ZIP:
 		err = a.openZIP()
@@ -244,7 +244,8 @@ func (a *Archive) check() error {
 // index in Entries and its contents, read within the declared size (an
 // entry that holds more than its header says ends the walk with
 // ReasonSizeMismatch). fn returning an error ends the walk with it.
-func (a *Archive) Walk(fn func(i int, e Entry, data []byte) error) error {
+func (a *Archive) Walk(fn func(i int, e Entry, data []byte) error) (err error) {
+	defer recoverMalformed(&err)
 	return a.walk(func(i int, r io.Reader) error {
 		e := a.Entries[i]
 		if e.Encrypted {
@@ -270,6 +271,15 @@ func malformed(err error, format string, args ...any) error {
 		return err
 	}
 	return &Error{Reason: ReasonMalformed, Msg: "malformed: " + fmt.Sprintf(format, args...) + ": " + err.Error(), Err: err}
+}
+
+// recoverMalformed turns a decoder's panic on hostile input into a refusal:
+// the third-party readers (RAR, 7z) are not all proven against every
+// malformed file, and one archive must not take a worker down.
+func recoverMalformed(err *error) {
+	if r := recover(); r != nil {
+		*err = &Error{Reason: ReasonMalformed, Msg: fmt.Sprintf("malformed: the decoder failed: %v", r)}
+	}
 }
 
 // cleanName makes an entry name fit to record: valid UTF-8, no NUL, no

@@ -71,12 +71,19 @@ var (
 var ErrNotPDF = errors.New("pdf: not a PDF")
 
 // Scan finds the images and links in a PDF.
-func Scan(data []byte, lim Limits) (*Result, error) {
+func Scan(data []byte, lim Limits) (res *Result, err error) {
+	defer func() {
+		// Bounded by construction; a parser bug on a hostile file must
+		// still not take a worker down.
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("pdf: malformed: %v", r)
+		}
+	}()
 	lim = lim.withDefaults()
 	if !bytes.HasPrefix(bytes.TrimLeft(data[:min(len(data), 1024)], "\x00\t\r\n "), []byte("%PDF-")) {
 		return nil, ErrNotPDF
 	}
-	res := &Result{}
+	res = &Result{}
 	var total int64
 	links := map[string]bool{}
 	addLinks := func(b []byte) {

@@ -94,4 +94,3 @@ func TestStaffExchanges(t *testing.T) {
 		}
 	}
 }
-

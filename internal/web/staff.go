@@ -178,7 +178,12 @@ func (s *Server) newStaffPage(w http.ResponseWriter, r *http.Request, data any) 
 	p := &staffPage{
 		page: page{Lang: lang, T: s.catalog.texts[lang], CSRF: s.csrfToken(w, r), Data: data, loc: s.cfg.Statistics.loc()},
 		User: userFrom(r.Context()),
-		Back: r.URL.RequestURI(),
+		Back: "/staff/",
+	}
+	// A page shown for a form's answer has no address of its own to
+	// return to; the overview then.
+	if r.Method == http.MethodGet {
+		p.Back = r.URL.RequestURI()
 	}
 	for _, l := range vigil.Languages {
 		p.Langs = append(p.Langs, langLink{Code: l, Name: s.catalog.T(l, "lang_name"), Current: l == lang})

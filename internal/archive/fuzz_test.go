@@ -1,0 +1,36 @@
+package archive_test
+
+import (
+	"testing"
+
+	"github.com/vigil-hotline/vigil/internal/archive"
+	"github.com/vigil-hotline/vigil/internal/simnet"
+)
+
+// FuzzOpen: whatever the bytes, opening and walking an archive ends with
+// entries or an error, within the limits (go test -fuzz FuzzOpen).
+func FuzzOpen(f *testing.F) {
+	z, _ := simnet.ZIP(pictures())
+	tgz, _ := simnet.TarGz(pictures())
+	for _, seed := range [][]byte{z, tgz, simnet.RAR(pictures()), simnet.Pictures7z(), simnet.Encrypted7z} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lim := archive.Limits{MaxEntries: 50, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
+		a, err := archive.Open(data, lim)
+		if err != nil {
+			return
+		}
+		var total int
+		_ = a.Walk(func(_ int, e archive.Entry, b []byte) error {
+			if int64(len(b)) > lim.MaxEntrySize {
+				t.Fatalf("entry %q: %d bytes past the limit", e.Name, len(b))
+			}
+			total += len(b)
+			return nil
+		})
+		if int64(total) > lim.MaxTotalSize {
+			t.Fatalf("%d bytes in all, past the limit", total)
+		}
+	})
+}
