@@ -37,7 +37,7 @@ func commands() []command {
 		{"hash", "PATH...", "PDQ, MD5, SHA-1 and SHA-256 of image files or folders", runHash},
 		{"bank", "create|list|import|export|enable|disable|threshold|remove-entry", "hash banks", runBank},
 		{"match", "FILE|HASH...", "match files or hashes against the banks", runMatch},
-		{"exchange", "add|list|fetch|status|remove", "hash exchanges: NCMEC, ThreatExchange, StopNCII, HTTP lists, fetched into banks", runExchange},
+		{"exchange", "add|list|fetch|status|remove|trust|suppressed", "hash exchanges: NCMEC, ThreatExchange, StopNCII, HTTP lists, fetched into banks", runExchange},
 		{"audit", "verify|list|checkpoint", "check, read and anchor the hash-chained audit log", runAudit},
 		{"purge", "[--dry-run]", "remove what the retention policy no longer keeps (cases on legal hold spared)", runPurge},
 		{"hold", "set|lift|list", "legal holds: cases the purge must keep", runHold},

@@ -27,6 +27,8 @@ const exchangeUsage = `Usage: vigil exchange add NAME --kind ncmec|threatexchang
        vigil exchange status [NAME]
        vigil exchange enable|disable NAME
        vigil exchange remove NAME
+       vigil exchange trust NAME [--map LABEL=CLASS]... [--quarantine-share F] [--quarantine-min N]
+       vigil exchange suppressed [--release ENTRY_ID]
 
 An exchange is a source of known hashes bound to a bank, fetched on its
 schedule by "vigil serve" and "vigil work" (one fetch per exchange at a
@@ -38,7 +40,8 @@ loopback address (an on-premises list server).`
 // runExchange manages hash exchanges.
 func runExchange(ctx context.Context, env *Env, args []string) error {
 	subs := []subcommand{{"add", runExchangeAdd}, {"list", runExchangeList}, {"fetch", runExchangeFetch},
-		{"status", runExchangeStatus}, {"remove", runExchangeRemove}}
+		{"status", runExchangeStatus}, {"remove", runExchangeRemove},
+		{"trust", runExchangeTrust}, {"suppressed", runExchangeSuppressed}}
 	for _, name := range []string{"enable", "disable"} {
 		subs = append(subs, subcommand{name, func(ctx context.Context, env *Env, args []string) error {
 			return runExchangeEnable(ctx, env, name, args)
