@@ -124,9 +124,13 @@ const (
 	FeedbackUncertain FeedbackState = "uncertain"
 )
 
-// ExchangeTakesFeedback says whether a kind's service takes feedback.
+// ExchangeTakesFeedback says whether Vigil sends feedback to a kind's
+// service: ThreatExchange (reactions) and StopNCII (SubmitFeedback).
+// NCMEC's hash-sharing API takes feedback too, but its client does not
+// send it yet: verdicts on NCMEC entries are recorded with feedback
+// "none".
 func ExchangeTakesFeedback(kind string) bool {
-	return kind == ExchangeNCMEC || kind == ExchangeThreatExchange || kind == ExchangeStopNCII
+	return kind == ExchangeThreatExchange || kind == ExchangeStopNCII
 }
 
 // UpstreamVerdict is an analyst's confirmation or dispute of an entry an

@@ -91,7 +91,9 @@ func runBenchExchange(ctx context.Context, env *Env, args []string) (err error) 
 		return usageError("bench exchange: --entries and --page-size must be positive")
 	}
 	cfg := &config{DatabaseURL: *dbURL, DataDir: *dataDir, create: true}
-	if cfg.DatabaseURL == "" && cfg.DataDir == "" {
+	// The data folder holds the keys (audit, secrets) even on PostgreSQL:
+	// a temporary one unless given, never the working directory.
+	if cfg.DataDir == "" {
 		dir, err := os.MkdirTemp("", "vigil-bench-exchange-")
 		if err != nil {
 			return err

@@ -53,11 +53,17 @@ type benchLookupResult struct {
 	BatchHashesPerSecond   float64 `json:"batch_hashes_per_second"`
 	ExactLookupsPerSecond  float64 `json:"exact_lookups_per_second"`
 	ExactP99Millis         float64 `json:"exact_p99_ms"`
-	FileLookupsPerSecond   float64 `json:"file_lookups_per_second"`
-	HashImagesPerSecond    float64 `json:"hash_images_per_second"`
-	FileVsHashRatio        float64 `json:"file_vs_hash_ratio"`
-	Errors                 int64   `json:"errors"`
-	SecondsPerMeasurement  float64 `json:"seconds_per_measurement"`
+	// The CPU time (user and system, clients and server together: one
+	// process) per single PDQ and per exact lookup: what a lookup costs
+	// whatever else the machine is doing, where the rates above are
+	// what was left to the bench.
+	CPUMicrosPerLookup      float64 `json:"cpu_us_per_lookup"`
+	CPUMicrosPerExactLookup float64 `json:"cpu_us_per_exact_lookup"`
+	FileLookupsPerSecond    float64 `json:"file_lookups_per_second"`
+	HashImagesPerSecond     float64 `json:"hash_images_per_second"`
+	FileVsHashRatio         float64 `json:"file_vs_hash_ratio"`
+	Errors                  int64   `json:"errors"`
+	SecondsPerMeasurement   float64 `json:"seconds_per_measurement"`
 }
 
 // runBenchLookup measures the scanning API over HTTP on loopback: a bank
@@ -157,6 +163,7 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 	queries := genQueries(hashes, 10_000, 1)
 
 	progress("single PDQ lookups for %.0f s", *seconds)
+	cpu0 := cpuSeconds()
 	lat, count := benchRun(*conc, *seconds, func(i int) (time.Duration, bool) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"?pdq="+queries[i%len(queries)].String(), nil)
 		d, ok := call(req)
@@ -165,6 +172,7 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 		}
 		return d, true
 	})
+	res.CPUMicrosPerLookup = (cpuSeconds() - cpu0) * 1e6 / float64(max(count, 1))
 	res.LookupsPerSecond = float64(count) / *seconds
 	res.P50Millis, res.P99Millis = pct(lat, 0.50), pct(lat, 0.99)
 	res.MatchedShare = float64(matched.Load()) / float64(max(count, 1))
@@ -187,6 +195,7 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 	res.BatchHashesPerSecond = float64(count*1000) / *seconds
 
 	progress("exact (MD5) lookups for %.0f s", *seconds)
+	cpu0 = cpuSeconds()
 	lat, count = benchRun(*conc, *seconds, func(i int) (time.Duration, bool) {
 		v := digests[i%len(digests)]
 		if i%2 == 1 {
@@ -197,6 +206,7 @@ func runBenchLookup(ctx context.Context, env *Env, args []string) (err error) {
 		d, _ := call(req)
 		return d, true
 	})
+	res.CPUMicrosPerExactLookup = (cpuSeconds() - cpu0) * 1e6 / float64(max(count, 1))
 	res.ExactLookupsPerSecond = float64(count) / *seconds
 	res.ExactP99Millis = pct(lat, 0.99)
 

@@ -67,7 +67,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		s.renderUsers(w, r, httpStatus(err), vigil.ErrorMessage(err), "")
 		return
 	}
-	hash, err := auth.HashPassword(r.PostFormValue("password"), auth.DefaultArgon2)
+	hash, err := auth.HashPassword(r.PostFormValue("password"), s.cfg.Accounts.Argon2)
 	if err != nil {
 		s.logger.Error("create user", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
@@ -167,7 +167,7 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 		s.renderUsers(w, r, http.StatusBadRequest, vigil.ErrorMessage(err), "")
 		return
 	}
-	hash, err := auth.HashPassword(pw, auth.DefaultArgon2)
+	hash, err := auth.HashPassword(pw, s.cfg.Accounts.Argon2)
 	if err != nil {
 		s.logger.Error("reset password", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

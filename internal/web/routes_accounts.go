@@ -25,9 +25,10 @@ type AccountsConfig struct {
 	LockMax   time.Duration
 	// AuditPage is how many audit entries a page shows (default 100).
 	AuditPage int
-	// Argon2 is what the check for an unknown name costs (DefaultArgon2
-	// when zero): it must cost what a real account's check does, or
-	// timing tells the names apart.
+	// Argon2 hashes the passwords set on the staff pages, and is what the
+	// check for an unknown name costs (DefaultArgon2 when zero): it must
+	// cost what a real account's check does, or timing tells the names
+	// apart.
 	Argon2 auth.Argon2Params
 	// Passwords bounds the memory of simultaneous password checks.
 	Passwords auth.VerifierConfig
