@@ -272,3 +272,19 @@ func testExchangeFullList(t *testing.T, db *store.DB) {
 		t.Errorf("bank after rounds: %v, want %v", got, want)
 	}
 }
+
+// testExchangeIDNotReused: a removed exchange's ID is never given to a new
+// one, whose fetches would otherwise take over (and sweep) the old one's
+// entries.
+func testExchangeIDNotReused(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	bank := newBank(t, db, "reuse", vigil.BankBlock)
+	old := newExchange(t, db, "old-list", bank)
+	if err := db.RemoveExchange(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newExchange(t, db, "new-list", bank)
+	if fresh.ID == old.ID {
+		t.Fatalf("exchange ID %d reused", old.ID)
+	}
+}
