@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
 	t.Run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 	t.Run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
+	t.Run("PartnerAPIKeys", func(t *testing.T) { testPartnerAPIKeys(t, open(t)) })
 	t.Run("Referrals", func(t *testing.T) { testReferrals(t, open(t)) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	t.Run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })
