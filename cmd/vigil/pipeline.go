@@ -248,7 +248,7 @@ func startPipeline(ctx context.Context, env *Env, cfg *config, wc *workerConfig,
 		Hashers:  wc.Hashers,
 		Video:    videoHasher, VideoHashers: wc.video.Hashers,
 		Archives: wc.archives,
-		Renderer: renderer, RenderBelow: wc.render.Below, RenderSites: wc.render.Sites,
+		Renderer: renderer, RenderBelow: wc.render.Below, RenderSites: wc.render.Sites, Renders: wc.render.Workers,
 	}
 	if wc.MaxDepth == 0 {
 		p.MaxDepth = crawl.NoFollow

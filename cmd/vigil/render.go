@@ -19,6 +19,7 @@ type renderWorkerConfig struct {
 	Timeout     time.Duration
 	MaxRequests int
 	MaxMemory   int64
+	Workers     int
 }
 
 func (c *renderWorkerConfig) flags(fs *flag.FlagSet) {
@@ -27,6 +28,7 @@ func (c *renderWorkerConfig) flags(fs *flag.FlagSet) {
 	fs.Var(&c.Sites, "render-site", "HOST whose pages are always rendered (and its subdomains; repeatable)")
 	fs.DurationVar(&c.Timeout, "render-timeout", render.DefaultTimeout, "time one render may take, browser start to kill")
 	fs.IntVar(&c.MaxRequests, "render-max-requests", render.DefaultMaxRequests, "requests one render may make through the proxy")
+	fs.IntVar(&c.Workers, "render-workers", 2, "browsers running at once (each holds hundreds of megabytes)")
 	fs.Int64Var(&c.MaxMemory, "render-max-memory", render.DefaultMaxMemory, "bytes the browser's processes may hold together; past it they are killed")
 }
 

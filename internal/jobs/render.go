@@ -19,7 +19,13 @@ func (p *Pipeline) rendered(ctx context.Context, t *vigil.CrawlTask, page *crawl
 	if p.Renderer == nil || page.Evidence.Class != crawl.ClassHTML || !p.wantsRender(page) {
 		return nil
 	}
+	select {
+	case p.renders <- struct{}{}:
+	case <-ctx.Done():
+		return nil
+	}
 	ev, err := p.Renderer.Render(ctx, page.Evidence.FinalURL)
+	<-p.renders
 	page.Evidence.Render = ev
 	if err != nil {
 		p.Logger.Info("render failed", "reason", ev.Reason, "err", err)

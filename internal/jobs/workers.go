@@ -54,9 +54,13 @@ type Pipeline struct {
 	Renderer    *render.Renderer
 	RenderBelow int
 	RenderSites []string
+	// Renders bounds the browsers running at once (default 2: each holds
+	// hundreds of megabytes).
+	Renders int
 
-	cpu    chan struct{}
-	videos chan struct{}
+	cpu     chan struct{}
+	videos  chan struct{}
+	renders chan struct{}
 }
 
 // Register adds the crawl pipeline's workers: crawl → fetch page → fetch
@@ -73,6 +77,10 @@ func (p *Pipeline) Register(w *river.Workers) {
 		p.VideoHashers = max(1, runtime.NumCPU()/2)
 	}
 	p.videos = make(chan struct{}, p.VideoHashers)
+	if p.Renders <= 0 {
+		p.Renders = 2
+	}
+	p.renders = make(chan struct{}, p.Renders)
 	river.AddWorker(w, &crawlWorker{p: p})
 	river.AddWorker(w, &pageWorker{p: p})
 	river.AddWorker(w, &mediaWorker{p: p})

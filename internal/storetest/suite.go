@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("Referrals", func(t *testing.T) { testReferrals(t, open(t)) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	t.Run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })
+	t.Run("ExchangeIDNotReused", func(t *testing.T) { testExchangeIDNotReused(t, open(t)) })
 	t.Run("Trust", func(t *testing.T) { testTrust(t, open(t)) })
 }
 
