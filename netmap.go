@@ -296,7 +296,7 @@ type MapStore interface {
 	// SearchMap finds nodes whose key or label contains q, at most limit.
 	SearchMap(ctx context.Context, q string, limit int) ([]*MapNode, error)
 	// MapNeighbours returns the edges touching the given nodes, at most
-	// limit per node (an hub's neighbours are cut, reported by more).
+	// limit per node (a hub's neighbours are cut, reported in more).
 	MapNeighbours(ctx context.Context, ids []int64, limitPerNode int) (edges []MapEdge, more map[int64]bool, err error)
 	// CaseLinks returns the cases that share a node with a case, each
 	// node with the number of cases that reached it.

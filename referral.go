@@ -80,6 +80,12 @@ type ReferralService interface {
 	// ReferralStatuses returns the statuses of a direction for a case
 	// reference, oldest first (all cases when caseRef is "").
 	ReferralStatuses(ctx context.Context, direction, caseRef string) ([]*ReferralStatus, error)
+	// ListReferralsIn returns the latest referrals received, newest first,
+	// with their bodies and reports (ID and tracking code).
+	ListReferralsIn(ctx context.Context, limit int) ([]*InboundReferral, error)
+	// MediaClassifications returns our classification of the media with
+	// these SHA-256 digests that have one, by digest.
+	MediaClassifications(ctx context.Context, sha256s []string) (map[string]string, error)
 }
 
 // ReferralStatusWork is what the worker that reports statuses back needs.

@@ -343,6 +343,15 @@ func (f *Fetcher) storePage(x *vigil.Exchange, p Page, restart bool) storablePag
 			UpstreamClassification: u.Classification, Tags: u.Tags, AddedFrom: from}
 		if f.Classify != nil && u.Classification != "" {
 			e.Classification = f.Classify(x, u.Classification)
+		} else if f.Classify != nil {
+			// Services without a classification (ThreatExchange) label
+			// with tags: the first tag the mapping knows classifies.
+			for _, tag := range u.Tags {
+				if c := f.Classify(x, tag); c != "" {
+					e.Classification = c
+					break
+				}
+			}
 		}
 		if err := e.Validate(nil); err != nil {
 			sp.skipped++

@@ -153,3 +153,27 @@ func FuzzParseReferral(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseReferral parses and validates a referral at the limits'
+// scale: 50 URLs, 1000 media items with all their hashes.
+func BenchmarkParseReferral(b *testing.B) {
+	now := time.Now().UTC()
+	r := Referral{Version: 1, Reference: "BE-2026-000123", Hotline: "Child Focus", SentAt: now}
+	for i := range MaxURLs {
+		u := URL{URL: "https://example.org/" + strings.Repeat("p", i%20) + "/" + string(rune('a'+i%26)) + strings.Repeat("x", i), FirstSeen: now,
+			Classification: "baseline", Hosting: &Hosting{Host: "example.org", Country: "NL", Addresses: []string{"192.0.2.1"}}}
+		for range MaxItems / MaxURLs {
+			u.Media = append(u.Media, Item{SHA256: strings.Repeat("a", 64), MD5: strings.Repeat("b", 32), PDQ: strings.Repeat("c", 64),
+				Classification: "baseline", AssessedBy: "Child Focus", AssessedAt: now, EvidenceRef: "fetch-1"})
+		}
+		r.URLs = append(r.URLs, u)
+	}
+	body, _ := json.Marshal(r)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseReferral(body, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

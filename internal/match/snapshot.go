@@ -28,7 +28,8 @@ import (
 //
 // Layout (integers little-endian):
 //
-//	header  magic, seq, written-at (Unix µs), loaded banks (count, IDs),
+//	header  magic, seq, the time of that change and written-at (Unix µs),
+//	        loaded banks (count, IDs),
 //	        video frame counts (count, entry ID and count pairs), CRC-32C
 //	exact   count, then kind (1 MD5, 2 SHA-1, 3 SHA-256), raw value and
 //	        entry ID per pair, CRC-32C
@@ -36,6 +37,10 @@ import (
 //	        tables, which are far slower to rebuild than to read (it ends
 //	        with its own CRC)
 //	frames  length, then the video frame index, the same way
+//
+// The time of the change at Seq ties the snapshot to its database: a
+// database restored from an older backup, or another database, does not
+// hold that change at that time, and the snapshot is not used there.
 //
 // Every byte but the two lengths is under a checksum, and a wrong length
 // fails the checksum of its section: a torn or corrupt file is never
@@ -108,8 +113,13 @@ func (m *Matcher) writeSnapshot(f *os.File) error {
 		_, _ = bw.Write(b[:4])
 		crc.Reset()
 	}
+	seqAt, err := m.changeTime(context.Background(), m.seq)
+	if err != nil {
+		return err
+	}
 	_, _ = io.WriteString(w, snapshotMagic)
 	u64(uint64(m.seq))
+	u64(uint64(seqAt))
 	u64(uint64(time.Now().UnixMicro()))
 	u64(uint64(len(m.loaded)))
 	for id := range m.loaded {
@@ -123,7 +133,7 @@ func (m *Matcher) writeSnapshot(f *os.File) error {
 	sum()
 
 	u64(uint64(m.exact.Len()))
-	err := m.exact.Each(func(kind vigil.SignalType, value []byte, id int64) error {
+	err = m.exact.Each(func(kind vigil.SignalType, value []byte, id int64) error {
 		k := byte(1)
 		switch kind {
 		case vigil.SignalSHA1:
@@ -166,7 +176,7 @@ func (m *Matcher) writeSnapshot(f *os.File) error {
 
 // snapshot is a snapshot as read, not yet in use.
 type snapshot struct {
-	seq        int64
+	seq, seqAt int64
 	writtenAt  time.Time
 	loaded     map[int64]bool
 	frameCount map[int64]int
@@ -210,6 +220,7 @@ func readSnapshot(path string, opts index.Options) (*snapshot, error) {
 	}
 	s := &snapshot{loaded: map[int64]bool{}, frameCount: map[int64]int{}, exact: index.NewExact()}
 	s.seq = int64(u64())
+	s.seqAt = int64(u64())
 	s.writtenAt = time.UnixMicro(int64(u64()))
 	n := u64()
 	for i := uint64(0); i < n && i < maxCount && rerr == nil; i++ {
@@ -274,6 +285,12 @@ func (m *Matcher) loadSnapshot(ctx context.Context, path string, opts index.Opti
 		return fmt.Errorf("%w: written %s ago, and the bank change feed keeps %s", errSnapshot,
 			time.Since(s.writtenAt).Round(time.Second), m.retention)
 	}
+	if at, err := m.changeTime(ctx, s.seq); err != nil {
+		return err
+	} else if at != s.seqAt {
+		return fmt.Errorf("%w: the database's change feed does not hold the change it was written at "+
+			"(another database, one restored from an older backup, or the change pruned since)", errSnapshot)
+	}
 	m.mu.Lock()
 	m.seq, m.loaded, m.frameCount = s.seq, s.loaded, s.frameCount
 	m.exact, m.pdq, m.frames = s.exact, s.pdq, s.frames
@@ -300,4 +317,20 @@ func (m *Matcher) snapshotDue() bool {
 	m.snapMu.Lock()
 	defer m.snapMu.Unlock()
 	return seq != m.snapSeq && time.Now().After(m.snapNext)
+}
+
+// changeTime returns the time (Unix µs) of the feed's change at seq, 0 for
+// seq 0 (an empty feed) and -1 when the feed does not hold it.
+func (m *Matcher) changeTime(ctx context.Context, seq int64) (int64, error) {
+	if seq == 0 {
+		return 0, nil
+	}
+	cs, err := m.store.BankChanges(ctx, seq-1, 1)
+	if err != nil {
+		return 0, err
+	}
+	if len(cs) == 0 || cs[0].Seq != seq {
+		return -1, nil
+	}
+	return cs[0].At.UnixMicro(), nil
 }

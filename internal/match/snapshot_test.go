@@ -171,4 +171,13 @@ func TestSnapshotWrittenWhileFollowing(t *testing.T) {
 	if m2 := newMatcher(t, db, match.Config{Snapshot: path, PollInterval: -1}); !m2.Stats().FromSnapshot || m2.Stats().PDQEntries != 1 {
 		t.Errorf("the written snapshot: %+v", m2.Stats())
 	}
+	// Another database (or one restored from an older backup) with a
+	// feed of the same length: the snapshot is not its own.
+	db2 := storetest.Open(t, "sqlite")
+	b2 := mkBank(t, db2, "a", vigil.BankBlock, 31, true)
+	add(t, db2, b2, vigil.SignalPDQ, randHash(r).String(), "a1")
+	add(t, db2, b2, vigil.SignalPDQ, randHash(r).String(), "a1")
+	if m3 := newMatcher(t, db2, match.Config{Snapshot: path, PollInterval: -1}); m3.Stats().FromSnapshot || m3.Stats().PDQEntries != 2 {
+		t.Errorf("another database's snapshot was used: %+v", m3.Stats())
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -310,4 +311,58 @@ func (db *DB) RecordReferralStatusSent(ctx context.Context, id int64, state vigi
 			id, string(state), errText, string(vigil.OutboundSending))
 		return err
 	}), "record referral status sent")
+}
+
+// ListReferralsIn returns the latest referrals received, newest first, at
+// most limit, with their bodies (as received, validated then).
+func (db *DB) ListReferralsIn(ctx context.Context, limit int) ([]*vigil.InboundReferral, error) {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT ri.id, ri.partner, ri.their_ref, ri.body, ri.received_at, ri.report_id, r.tracking_code
+		FROM referrals_in ri JOIN reports r ON r.id = ri.report_id ORDER BY ri.id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list referrals: %w", err)
+	}
+	defer rows.Close()
+	var out []*vigil.InboundReferral
+	for rows.Next() {
+		in := &vigil.InboundReferral{Report: &vigil.Report{}}
+		var body string
+		if err := rows.Scan(&in.ID, &in.Partner, &in.Reference, &body, &in.ReceivedAt, &in.Report.ID, &in.Report.TrackingCode); err != nil {
+			return nil, fmt.Errorf("list referrals: %w", err)
+		}
+		in.Body = []byte(body)
+		out = append(out, in)
+	}
+	return out, wrap(rows.Err(), "list referrals")
+}
+
+// MediaClassifications returns our classification of the media with these
+// SHA-256 digests that have one (known or assessed), by digest.
+func (db *DB) MediaClassifications(ctx context.Context, sha256s []string) (map[string]string, error) {
+	out := map[string]string{}
+	for start := 0; start < len(sha256s); start += 500 {
+		batch := sha256s[start:min(start+500, len(sha256s))]
+		args := make([]any, len(batch))
+		ph := make([]string, len(batch))
+		for i, s := range batch {
+			args[i], ph[i] = s, fmt.Sprintf("$%d", i+1)
+		}
+		rows, err := db.drv.Reader().Query(ctx, `SELECT sha256, classification FROM media
+			WHERE classification <> '' AND sha256 IN (`+strings.Join(ph, ",")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("media classifications: %w", err)
+		}
+		for rows.Next() {
+			var s, c string
+			if err := rows.Scan(&s, &c); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("media classifications: %w", err)
+			}
+			out[s] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("media classifications: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -200,6 +200,16 @@ func testExchanges(t *testing.T, db *store.DB) {
 	if err := db.AcquireExchangeLease(ctx, x.ID, "proc-b", time.Minute); err != nil {
 		t.Errorf("after finish: %v", err)
 	}
+	// A failed fetch is tried again sooner than its schedule.
+	if err := db.FinishExchangeFetch(ctx, x.ID, "proc-b", vigil.ExchangeFetch{Error: "upstream answered 503"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := db.FindExchangeByID(ctx, x.ID); err != nil || st.Last.Error == "" || st.NextFetchAt.After(db.Now().Add(16*time.Minute)) {
+		t.Errorf("after a failure: %v %+v", err, st)
+	}
+	if err := db.AcquireExchangeLease(ctx, x.ID, "proc-b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.ReleaseExchangeLease(ctx, x.ID, "proc-b"); err != nil {
 		t.Fatal(err)
 	}
@@ -270,5 +280,21 @@ func testExchangeFullList(t *testing.T, db *store.DB) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("bank after rounds: %v, want %v", got, want)
+	}
+}
+
+// testExchangeIDNotReused: a removed exchange's ID is never given to a new
+// one, whose fetches would otherwise take over (and sweep) the old one's
+// entries.
+func testExchangeIDNotReused(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	bank := newBank(t, db, "reuse", vigil.BankBlock)
+	old := newExchange(t, db, "old-list", bank)
+	if err := db.RemoveExchange(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newExchange(t, db, "new-list", bank)
+	if fresh.ID == old.ID {
+		t.Fatalf("exchange ID %d reused", old.ID)
 	}
 }

@@ -49,6 +49,14 @@ func testReferrals(t *testing.T, db *store.DB) {
 	if n, err := db.CountBankEntries(ctx, bank.ID); err != nil || n != 1 {
 		t.Errorf("accepted entries: %d %v", n, err)
 	}
+	ins, err := db.ListReferralsIn(ctx, 10)
+	if err != nil || len(ins) != 1 || ins[0].Partner != "meldpunt" || string(ins[0].Body) != `{"version":1}` ||
+		ins[0].Report.TrackingCode != first.Report.TrackingCode {
+		t.Errorf("referrals in: %+v %v", ins, err)
+	}
+	if cls, err := db.MediaClassifications(ctx, []string{strings.Repeat("a", 64)}); err != nil || len(cls) != 0 {
+		t.Errorf("classifications of media never seen: %v %v", cls, err)
+	}
 	out, err := db.ReferralStatuses(ctx, vigil.ReferralOut, "NL-2026-000001")
 	if err != nil || len(out) != 1 || out[0].Status != "received" || out[0].State != vigil.OutboundPending {
 		t.Fatalf("statuses out: %+v %v", out, err)

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/vigil-hotline/vigil/internal/federation"
+
 	"github.com/vigil-hotline/vigil"
 )
 
@@ -45,6 +47,11 @@ type disagreement struct {
 	Partner string
 	Ours    string
 	Theirs  string
+	// Inbound: a case the partner referred to us (TheirRef), an item
+	// (its SHA-256) our analyst classified otherwise.
+	Inbound  bool
+	TheirRef string
+	Item     string
 }
 
 // handleTakedowns shows supervisors the cases on the takedown path by
@@ -124,6 +131,13 @@ func (s *Server) handleTakedowns(w http.ResponseWriter, r *http.Request) {
 			p.Rows = append(p.Rows, row)
 		}
 	}
+	inbound, err := s.inboundDisagreements(r)
+	if err != nil {
+		s.logger.Error("takedowns", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	p.Disagreements = append(p.Disagreements, inbound...)
 	for i := len(msgs) - 1; i >= 0 && len(p.Messages) < 100; i-- {
 		p.Messages = append(p.Messages, msgs[i])
 	}
@@ -143,6 +157,55 @@ func (s *Server) referralSteps(r *http.Request) (map[string][]*vigil.ReferralSta
 	}
 	for _, st := range all {
 		out[st.CaseRef] = append(out[st.CaseRef], st)
+	}
+	return out, nil
+}
+
+// inboundDisagreements lists the items of the latest referrals received
+// whose classification by the referring partner differs from ours: an item
+// its trust settings did not let us accept, which our analyst classified
+// otherwise.
+func (s *Server) inboundDisagreements(r *http.Request) ([]disagreement, error) {
+	rs := s.cfg.Federation.Referrals
+	if rs == nil {
+		return nil, nil
+	}
+	ins, err := rs.ListReferralsIn(r.Context(), 200)
+	if err != nil {
+		return nil, err
+	}
+	type theirs struct{ partner, ref, class string }
+	items := map[string][]theirs{}
+	var shas []string
+	for _, in := range ins {
+		// Validated when received; parsed again against its receipt time.
+		ref, err := federation.ParseReferral(in.Body, in.ReceivedAt)
+		if err != nil {
+			continue
+		}
+		for _, u := range ref.URLs {
+			for _, m := range u.Media {
+				if m.Classification == "" {
+					continue
+				}
+				if _, ok := items[m.SHA256]; !ok {
+					shas = append(shas, m.SHA256)
+				}
+				items[m.SHA256] = append(items[m.SHA256], theirs{in.Partner, in.Reference, m.Classification})
+			}
+		}
+	}
+	ours, err := rs.MediaClassifications(r.Context(), shas)
+	if err != nil {
+		return nil, err
+	}
+	var out []disagreement
+	for _, sha := range shas {
+		for _, t := range items[sha] {
+			if c, ok := ours[sha]; ok && c != t.class {
+				out = append(out, disagreement{Inbound: true, Partner: t.partner, TheirRef: t.ref, Item: sha[:16], Ours: c, Theirs: t.class})
+			}
+		}
 	}
 	return out, nil
 }

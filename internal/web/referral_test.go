@@ -198,6 +198,21 @@ func testReferralReceive(t *testing.T, db *store.DB) {
 	if n := count(t, db, `SELECT COUNT(*) FROM reports`) + count(t, db, `SELECT COUNT(*) FROM referrals_in`); n != 2 {
 		t.Errorf("after the repeat: %d rows, want one report and one referral", n)
 	}
+	// Our analyst classified the national item (not accepted) otherwise:
+	// supervisors see both.
+	if err := db.Driver().WithTx(context.Background(), func(tx store.Tx) error {
+		_, err := tx.Exec(context.Background(), `INSERT INTO media (sha256, md5, sha1, size, class, mime, blob_key, status, classification, first_seen_at)
+			VALUES ($1, '', '', 1, 'image', 'image/png', 'x', 'known', 'baseline', $2)`, strings.Repeat("d", 64), time.Now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.addUser("sup", vigil.RoleSupervisor, "a long supervisor password")
+	_, page := e.get(e.login("sup", "a long supervisor password"), "/staff/takedowns")
+	if i := strings.Index(page, `id="disagreements"`); i < 0 || !strings.Contains(page[i:], "NL-2026-000042 <code>dddddddddddddddd") ||
+		!strings.Contains(page[i:], "<td>baseline</td><td>national</td>") {
+		t.Errorf("inbound disagreement not listed: %s", page[max(i, 0):])
+	}
 	// A status about a case we never referred to this partner.
 	up := []byte(fmt.Sprintf(`{"reference":"BE-2026-000001","status":"removed","at":%q}`, time.Now().UTC().Format(time.RFC3339)))
 	if st, b := e.send(e.signed(rp, "/api/v1/referrals/BE-2026-000001/status", up, nil)); st != http.StatusNotFound {

@@ -138,6 +138,7 @@ func TestFailuresAreBounded(t *testing.T) {
 	if _, err := c.FetchPage(context.Background(), ""); !errors.As(err, &re) {
 		t.Fatalf("stall: %v", err)
 	}
+	c.Timeout = 10 * time.Second // the huge body takes a while under -race
 	hostile := map[string]func(http.ResponseWriter) bool{
 		"huge": func(w http.ResponseWriter) bool {
 			chunk := []byte(strings.Repeat(" ", 1<<16))

@@ -76,6 +76,12 @@ func TestFetchThreatExchange(t *testing.T) {
 		md5ID := fake.Add(threatexchangetest.Descriptor{Type: "HASH_MD5", Indicator: md5, LastUpdated: past})
 		x := addExchange(t, db, vigil.ExchangeThreatExchange, fake.GroupURL(), "1|tok")
 		f := fetcher(db, fake.Client())
+		f.Classify = func(_ *vigil.Exchange, label string) string {
+			if label == "csam" {
+				return "iwf-a"
+			}
+			return ""
+		}
 		fake.Fail(1, http.StatusTooManyRequests)
 		fake.Fail(1, http.StatusInternalServerError)
 		f.AfterPage = func(*vigil.Exchange, vigil.ExchangePageResult) { fake.ExpireCursors() }
@@ -89,7 +95,8 @@ func TestFetchThreatExchange(t *testing.T) {
 		}
 		for id, v := range ids {
 			e := got["pdq:"+v]
-			if e == nil || e.UpstreamID != id || e.ExchangeID != x.ID || len(e.Tags) != 1 || e.Tags[0] != "csam" {
+			if e == nil || e.UpstreamID != id || e.ExchangeID != x.ID || len(e.Tags) != 1 || e.Tags[0] != "csam" ||
+				e.Classification != "iwf-a" || e.UpstreamClassification != "" {
 				t.Fatalf("entry %s: %+v", id, e)
 			}
 		}

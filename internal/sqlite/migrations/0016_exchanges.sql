@@ -4,7 +4,9 @@
 -- fetch per exchange across processes; the checkpoint is written in the
 -- same transaction as each page's entries.
 CREATE TABLE exchanges (
-	id INTEGER PRIMARY KEY,
+	-- AUTOINCREMENT: an ID is never reused, since bank entries keep the ID of
+	-- the exchange they came from after it is removed.
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	name TEXT NOT NULL UNIQUE,
 	kind TEXT NOT NULL,
 	bank_id INTEGER NOT NULL REFERENCES banks (id),
