@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -93,6 +94,9 @@ func (c *ncmec) FetchPage(ctx context.Context, checkpoint string) (Page, error) 
 		if cp.To.IsZero() {
 			cp.To = c.now().UTC().Truncate(time.Millisecond)
 		}
+		if !cp.From.Before(cp.To) { // fetched again within the same millisecond
+			return Page{Checkpoint: ncmecCheckpoint{From: cp.From}.String(), Done: true}, nil
+		}
 		q := url.Values{}
 		q.Set("from", cp.From.UTC().Format(ncmecTime))
 		q.Set("to", cp.To.UTC().Format(ncmecTime))
@@ -176,7 +180,7 @@ type parsedPage struct {
 // fingerprints are counted as skipped.
 func parseNCMECPage(body []byte) (parsedPage, error) {
 	var r ncmecResult
-	d := xml.NewDecoder(strings.NewReader(string(body)))
+	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	if err := d.Decode(&r); err != nil {
 		return parsedPage{}, fmt.Errorf("exchange: ncmec: a page that is not the API's XML: %w", err)

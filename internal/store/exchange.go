@@ -283,9 +283,22 @@ func (db *DB) FinishExchangeFetch(ctx context.Context, id int64, owner string, f
 		_, err := tx.Exec(ctx, `UPDATE exchanges SET last_finished_at = $2, last_error = $3,
 			last_skipped = last_skipped + $4, last_lag_max_ms = $5, last_lag_mean_ms = $6, lease_owner = '',
 			next_fetch_at = $7 WHERE id = $1`,
-			id, now, f.Error, f.Skipped, f.LagMax.Milliseconds(), f.LagMean.Milliseconds(), now.Add(time.Duration(schedule)*time.Second))
+			id, now, f.Error, f.Skipped, f.LagMax.Milliseconds(), f.LagMean.Milliseconds(), now.Add(nextFetchIn(schedule, f.Error != "")))
 		return err
 	}), "finish exchange fetch")
+}
+
+// exchangeRetryAfter is the most a failed fetch waits for the next try: a
+// transient failure must not cost a day's list.
+const exchangeRetryAfter = 15 * time.Minute
+
+// nextFetchIn is the wait until an exchange's next fetch.
+func nextFetchIn(scheduleSeconds int64, failed bool) time.Duration {
+	d := time.Duration(scheduleSeconds) * time.Second
+	if failed {
+		d = min(d, exchangeRetryAfter)
+	}
+	return d
 }
 
 // StoreExchangePage stores a page of a fetch and its checkpoint at once.

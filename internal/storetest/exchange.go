@@ -200,6 +200,16 @@ func testExchanges(t *testing.T, db *store.DB) {
 	if err := db.AcquireExchangeLease(ctx, x.ID, "proc-b", time.Minute); err != nil {
 		t.Errorf("after finish: %v", err)
 	}
+	// A failed fetch is tried again sooner than its schedule.
+	if err := db.FinishExchangeFetch(ctx, x.ID, "proc-b", vigil.ExchangeFetch{Error: "upstream answered 503"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := db.FindExchangeByID(ctx, x.ID); err != nil || st.Last.Error == "" || st.NextFetchAt.After(db.Now().Add(16*time.Minute)) {
+		t.Errorf("after a failure: %v %+v", err, st)
+	}
+	if err := db.AcquireExchangeLease(ctx, x.ID, "proc-b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.ReleaseExchangeLease(ctx, x.ID, "proc-b"); err != nil {
 		t.Fatal(err)
 	}
