@@ -176,7 +176,7 @@ func postReport(t *testing.T, base, key string, urls ...string) string {
 func storeURLs(t *testing.T, kind string) (data, dbURL string) {
 	data = t.TempDir()
 	if kind == "postgres" {
-		dbURL = storetest.PostgresURL(t)
+		dbURL = storetest.MigratedPostgresURL(t)
 	}
 	// Only serve, migrate and demo create a database; tests of the other
 	// commands start from an empty one, as an operator would.

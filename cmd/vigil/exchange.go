@@ -247,11 +247,16 @@ func runExchangeStatus(ctx context.Context, env *Env, args []string) error {
 	default:
 		return usageError("exchange status: at most one NAME")
 	}
+	suppressed, err := db.ListSuppressedEntries(ctx, 100000)
+	if err != nil {
+		return err
+	}
 	for i, x := range xs {
 		if i > 0 {
 			fmt.Fprintln(env.Stdout)
 		}
 		printExchangeStatus(env.Stdout, x)
+		printSuppressedCounts(env.Stdout, x, suppressed)
 	}
 	return nil
 }

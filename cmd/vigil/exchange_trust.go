@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -183,4 +184,21 @@ func runExchangeSuppressed(ctx context.Context, env *Env, args []string) error {
 			s.Entry.UpstreamClassification, s.Entry.Signal, why, s.At.UTC().Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// printSuppressedCounts adds to an exchange's status how many of its
+// entries are out of matching, and why.
+func printSuppressedCounts(w io.Writer, x *vigil.Exchange, list []*vigil.SuppressedEntry) {
+	var quarantined, disputed int
+	for _, s := range list {
+		if s.Entry.ExchangeID != x.ID {
+			continue
+		}
+		if s.Reason == vigil.SuppressQuarantine {
+			quarantined++
+		} else {
+			disputed++
+		}
+	}
+	fmt.Fprintf(w, "suppressed:   %d quarantined, %d disputed (vigil exchange suppressed)\n", quarantined, disputed)
 }

@@ -43,7 +43,7 @@ func TestExchangeUpstreamKinds(t *testing.T) {
 		}
 	}
 	out, _, err := vigil("exchange", "status", "te")
-	if err != nil || !strings.Contains(out, "30") {
+	if err != nil || !strings.Contains(out, "30") || !strings.Contains(out, "0 quarantined, 0 disputed") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	out, stderr, err := vigil("exchange", "trust", "te", "--map", "csam=iwf-a", "--quarantine-share", "0.2", "--quarantine-min", "3")

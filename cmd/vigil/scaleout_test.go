@@ -109,7 +109,7 @@ func TestScaleOut(t *testing.T) {
 	}
 }
 
-// scaleOutCluster is serve (without workers) on a PostgreSQL schema of
+// scaleOutCluster is serve (without workers) on a PostgreSQL database of
 // its own and a fake S3 bucket, the simulated internet with its bench
 // site of images, and an API key; the workers are the caller's.
 type scaleOutCluster struct {
@@ -122,10 +122,10 @@ type scaleOutCluster struct {
 
 func newScaleOutCluster(t *testing.T, images int) *scaleOutCluster {
 	t.Helper()
-	dbURL := storetest.PostgresURL(t) // skips without VIGIL_TEST_POSTGRES
+	dbURL := storetest.MigratedPostgresURL(t) // skips without VIGIL_TEST_POSTGRES
 	const perPage = 10
 	c := &scaleOutCluster{dbURL: dbURL, images: images, reports: images / perPage, data: t.TempDir()}
-	c.db = storetest.OpenPostgres(t, dbURL) // a schema of its own, migrated
+	c.db = storetest.OpenPostgres(t, dbURL) // a database of its own, migrated
 	s3 := s3test.NewServer("AK", "")
 	t.Cleanup(s3.Close)
 	for k, v := range map[string]string{
@@ -179,7 +179,7 @@ func (c *scaleOutCluster) count(t *testing.T, q string) int {
 
 // TestScaleOutThroughput gives the ratio: the same reports and
 // images crawled, hashed and matched by one worker and by three (no kill),
-// each on a fresh schema. Slow, so opt-in: VIGIL_SCALEOUT_THROUGHPUT=1
+// each on a fresh database. Slow, so opt-in: VIGIL_SCALEOUT_THROUGHPUT=1
 // (VIGIL_SCALEOUT_IMAGES sets the size, 400 by default). On a machine of
 // two cores the three workers share them, as serve and PostgreSQL do.
 func TestScaleOutThroughput(t *testing.T) {

@@ -68,7 +68,7 @@ func CheckStatus(resp *http.Response) error {
 	err := &StatusError{Status: resp.StatusCode, URL: RedactURL(resp.Request.URL)}
 	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests || s == http.StatusRequestTimeout || s == http.StatusTooEarly || s >= 500:
-		return &RetryableError{After: retryAfter(resp.Header.Get("Retry-After")), Err: err}
+		return &RetryableError{After: retryAfter(resp.Header.Get("Retry-After")), Status: s, Err: err}
 	}
 	return err
 }
@@ -88,7 +88,9 @@ func TransportError(ctx context.Context, err error) error {
 	case errors.As(err, &refused), errors.As(err, &retry), errors.Is(err, errTooLarge):
 		return err
 	}
-	return &RetryableError{Err: err}
+	// A *url.Error's text holds the whole URL, query included, where a
+	// list's token may travel.
+	return &RetryableError{Err: unwrapURLError(err)}
 }
 
 var errTooLarge = errors.New("exchange: answer larger than allowed")

@@ -110,3 +110,22 @@ func TestIdleBody(t *testing.T) {
 		t.Errorf("stalled body: %v after %s", err, time.Since(start))
 	}
 }
+
+// TestErrorsHideQuery: a failure's message never carries the request's
+// query, where a list's token may travel.
+func TestErrorsHideQuery(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	_, err := open(context.Background(), Config{HTTP: srv.Client()}, srv.URL+"/l.csv?key=TOPSECRET", nil, 1<<20, time.Second)
+	var re *RetryableError
+	if !errors.As(err, &re) || re.Status != http.StatusServiceUnavailable || strings.Contains(err.Error(), "TOPSECRET") {
+		t.Errorf("503: %v", err)
+	}
+	srv.Close()
+	_, err = open(context.Background(), Config{HTTP: srv.Client()}, srv.URL+"/l.csv?key=TOPSECRET", nil, 1<<20, time.Second)
+	if !errors.As(err, &re) || re.Status != 0 || strings.Contains(err.Error(), "TOPSECRET") {
+		t.Errorf("no answer: %v", err)
+	}
+}

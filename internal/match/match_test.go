@@ -48,7 +48,7 @@ func twoHandles(t *testing.T, kind string) (*store.DB, *store.DB) {
 		p := filepath.Join(t.TempDir(), "vigil.db")
 		return storetest.OpenSQLite(t, p), storetest.OpenSQLite(t, p)
 	}
-	u := storetest.PostgresURL(t)
+	u := storetest.MigratedPostgresURL(t)
 	return storetest.OpenPostgres(t, u), storetest.OpenPostgres(t, u)
 }
 

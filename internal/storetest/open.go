@@ -30,16 +30,26 @@ const PostgresEnv = "VIGIL_TEST_POSTGRES"
 var Kinds = []string{"sqlite", "postgres"}
 
 // Open returns a fresh, migrated store of the given kind, closed when the
-// test ends. A postgres store lives in a schema of its own, dropped at the
-// end, so tests may run in parallel on one database.
+// test ends. A postgres store lives in a database of its own, copied from a
+// migrated template and dropped at the end, so tests may run in parallel.
 func Open(t testing.TB, kind string) *store.DB {
 	t.Helper()
 	switch kind {
 	case "sqlite":
 		return OpenSQLite(t, filepath.Join(t.TempDir(), "vigil.db"))
 	case "postgres":
-		u := PostgresURL(t)
-		return OpenPostgres(t, u)
+		// A copy of the migrated template: migrating again would only
+		// check, at a third of a second a store.
+		drv, err := postgres.Open(context.Background(), postgres.Config{URL: MigratedPostgresURL(t), MaxConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := drv.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return withSecretsKey(t, store.New(drv))
 	}
 	t.Fatalf("unknown store kind %q", kind)
 	return nil
@@ -140,8 +150,10 @@ func OpenPostgres(t testing.TB, u string) *store.DB {
 	return migrated(t, drv)
 }
 
-// PostgresURL creates a fresh schema on the test server and returns a URL
-// whose search_path points at it, skipping the test when no server is set.
+// PostgresURL creates a fresh, empty schema on the test server and returns a
+// URL whose search_path points at it, skipping the test when no server is
+// set. Tests that want a migrated store use MigratedPostgresURL, far cheaper
+// than migrating here.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)

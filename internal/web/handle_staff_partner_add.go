@@ -37,7 +37,7 @@ func (s *Server) handlePartnerAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.audit(r, "partner.add", "partner:"+p.Name, map[string]any{"countries": p.Countries, "url": p.BaseURL,
 		"accept_baseline": p.AcceptBaseline, "accept_national": p.AcceptNational, "send_media": p.SendMedia}); err != nil {
-		s.renderPartners(w, r, http.StatusInternalServerError, "The partner was added but the audit log could not be written.", "")
+		s.renderPartners(w, r, http.StatusInternalServerError, "partners_audit_failed_add", "")
 		return
 	}
 	http.Redirect(w, r, "/staff/partners?done=added", http.StatusSeeOther)

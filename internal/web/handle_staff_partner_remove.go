@@ -22,7 +22,7 @@ func (s *Server) handlePartnerRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.audit(r, "partner.remove", "partner:"+name, nil); err != nil {
-		s.renderPartners(w, r, http.StatusInternalServerError, "The partner was removed but the audit log could not be written.", "")
+		s.renderPartners(w, r, http.StatusInternalServerError, "partners_audit_failed_remove", "")
 		return
 	}
 	http.Redirect(w, r, "/staff/partners?done=removed", http.StatusSeeOther)

@@ -12,8 +12,9 @@ type partnersPage struct {
 	Notice    string
 }
 
-// partnersNotices are the confirmations shown after an action.
-var partnersNotices = map[string]string{"added": "The partner was added.", "removed": "The partner was removed."}
+// partnersNotices are the confirmations shown after an action, as
+// catalogue keys (so that a link cannot make the page say anything else).
+var partnersNotices = map[string]string{"added": "partners_done_added", "removed": "partners_done_removed"}
 
 // handlePartners lists the partner hotlines with their trust settings,
 // and the forms that add and remove them. Our API key at a partner is
@@ -29,7 +30,11 @@ func (s *Server) renderPartners(w http.ResponseWriter, r *http.Request, status i
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	p := s.newStaffPage(w, r, partnersPage{Partners: ps, PublicKey: s.cfg.Federation.PublicKey, Notice: partnersNotices[notice]})
+	data := partnersPage{Partners: ps, PublicKey: s.cfg.Federation.PublicKey}
+	p := s.newStaffPage(w, r, &data)
+	if key, ok := partnersNotices[notice]; ok {
+		data.Notice = p.text(key)
+	}
 	p.Error = errMsg
 	s.render(w, r, status, "staff_partners", p)
 }
