@@ -31,6 +31,11 @@ type APIKey struct {
 	// UsedToday is the calls recorded for the key today (UTC), as read
 	// with the key; calls not yet recorded by a process are not in it.
 	UsedToday int64
+	// PartnerID is the partner hotline the key belongs to (0: none), and
+	// Partner its name: the referral API accepts a request only when the
+	// partner that signed it is the key's partner.
+	PartnerID int64
+	Partner   string
 }
 
 // APIScope names one thing an API key may do.
@@ -164,6 +169,9 @@ type APIKeyService interface {
 	RevokeAPIKey(ctx context.Context, name string) error
 	// UpdateAPIKey changes a key's scopes, rate and quota.
 	UpdateAPIKey(ctx context.Context, k *APIKey) error
+	// BindAPIKey makes the key named name the key of the partner named
+	// partner ("": of no partner).
+	BindAPIKey(ctx context.Context, name, partner string) error
 	// RecordAPIKeyUse adds uses to the stored totals and last-used times.
 	RecordAPIKeyUse(ctx context.Context, uses []APIKeyUse) error
 	// APIKeyUsage returns the recorded use of every key since a day

@@ -12,8 +12,8 @@ import (
 	"github.com/vigil-hotline/vigil/internal/auth"
 )
 
-const apikeyUsage = `Usage: vigil apikey create NAME [--scopes LIST] [--rate N] [--daily-quota N]   (prints the new key once)
-       vigil apikey update NAME [--scopes LIST] [--rate N] [--daily-quota N]
+const apikeyUsage = `Usage: vigil apikey create NAME [--scopes LIST] [--rate N] [--daily-quota N] [--partner P]   (prints the new key once)
+       vigil apikey update NAME [--scopes LIST] [--rate N] [--daily-quota N] [--partner P]
        vigil apikey list
        vigil apikey usage [--since YYYY-MM-DD]
        vigil apikey revoke NAME
@@ -21,7 +21,9 @@ const apikeyUsage = `Usage: vigil apikey create NAME [--scopes LIST] [--rate N] 
 Scopes: report, report-status, lookup, stats, referral, exchange-publish
 (default for a new key: report,stats). --rate is requests a minute (0: the
 server's default), --daily-quota calls a UTC day, a lookup costing one per
-hash (0: no cap).`
+hash (0: no cap). --partner binds the key to the partner hotline P (see vigil
+partner): the referral API accepts a request only when it is signed by the
+key's partner; --partner "" unbinds it.`
 
 // runAPIKey manages the API keys of partners.
 func runAPIKey(ctx context.Context, env *Env, args []string) error {
@@ -40,6 +42,7 @@ func runAPIKeySub(ctx context.Context, env *Env, sub string, args []string) erro
 	scopes := fs.String("scopes", vigil.FormatAPIScopes(vigil.DefaultAPIScopes), "what the key may do, comma-separated")
 	rate := fs.Int("rate", 0, "requests a minute for this key (0: the server's default)")
 	quota := fs.Int64("daily-quota", 0, "calls a UTC day for this key (0: no cap)")
+	partner := fs.String("partner", "", "the partner hotline the key belongs to (referral scope)")
 	since := fs.String("since", vigil.APIKeyDay(time.Now()), "first day to show (usage)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -64,7 +67,7 @@ func runAPIKeySub(ctx context.Context, env *Env, sub string, args []string) erro
 		if err != nil {
 			return errors.New(vigil.ErrorMessage(err))
 		}
-		k := &vigil.APIKey{Name: fs.Arg(0), Scopes: sc, RatePerMinute: *rate, DailyQuota: *quota}
+		k := &vigil.APIKey{Name: fs.Arg(0), Scopes: sc, RatePerMinute: *rate, DailyQuota: *quota, Partner: *partner}
 		if sub == "update" {
 			if err := mergeKeyFlags(ctx, db, k, set); err != nil {
 				return err
@@ -72,8 +75,13 @@ func runAPIKeySub(ctx context.Context, env *Env, sub string, args []string) erro
 			if err := db.UpdateAPIKey(ctx, k); err != nil {
 				return errors.New(vigil.ErrorMessage(err))
 			}
-			fmt.Fprintf(env.Stdout, "API key %q: scopes %s, rate %d/min, daily quota %d\n",
-				k.Name, vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute, k.DailyQuota)
+			if set["partner"] {
+				if err := db.BindAPIKey(ctx, k.Name, k.Partner); err != nil {
+					return errors.New(vigil.ErrorMessage(err))
+				}
+			}
+			fmt.Fprintf(env.Stdout, "API key %q: scopes %s, rate %d/min, daily quota %d, partner %s\n",
+				k.Name, vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute, k.DailyQuota, orNone(k.Partner))
 			return nil
 		}
 		key, hash := auth.NewAPIKey()
@@ -95,13 +103,13 @@ func runAPIKeySub(ctx context.Context, env *Env, sub string, args []string) erro
 			return err
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSCOPES\tRATE/MIN\tDAILY QUOTA\tCREATED\tLAST USED\tREVOKED")
+		fmt.Fprintln(tw, "NAME\tSCOPES\tPARTNER\tRATE/MIN\tDAILY QUOTA\tCREATED\tLAST USED\tREVOKED")
 		for _, k := range keys {
 			last := "never"
 			if k.LastUsedAt != nil {
 				last = k.LastUsedAt.Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%v\n", k.Name, vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%v\n", k.Name, vigil.FormatAPIScopes(k.Scopes), orNone(k.Partner), k.RatePerMinute,
 				k.DailyQuota, k.CreatedAt.Format("2006-01-02 15:04"), last, k.Revoked)
 		}
 		return tw.Flush()
@@ -142,7 +150,18 @@ func mergeKeyFlags(ctx context.Context, db interface {
 		if !set["daily-quota"] {
 			k.DailyQuota = old.DailyQuota
 		}
+		if !set["partner"] {
+			k.Partner = old.Partner
+		}
 		return nil
 	}
 	return fmt.Errorf("no API key named %q", k.Name)
+}
+
+// orNone shows an empty name as "-".
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

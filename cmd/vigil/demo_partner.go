@@ -115,29 +115,55 @@ func startDemoPartner(ctx context.Context, env *Env, cfg *config, wc *workerConf
 	if err != nil {
 		return nil, err
 	}
-	if err := demoPair(ctx, db, pdb, "nl", []string{"NL"}, p.base, federation.PublicKey(theirs)); err != nil {
-		return nil, err
-	}
-	if err := demoPair(ctx, pdb, db, "be", []string{"BE"}, ourBase, federation.PublicKey(ours)); err != nil {
+	if err := demoPair(ctx, demoSide{db: db, name: "be", countries: []string{"BE"}, url: ourBase, publicKey: federation.PublicKey(ours)},
+		demoSide{db: pdb, name: "nl", countries: []string{"NL"}, url: p.base, publicKey: federation.PublicKey(theirs)}); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// demoPair adds to `at` the partner `name` (served by `other`), with an
-// API key `other` issues.
-func demoPair(ctx context.Context, at, other *store.DB, name string, countries []string, url, publicKey string) error {
-	if _, err := at.FindPartner(ctx, name); err == nil {
-		return nil // a demo run again on the same data folder
+// demoSide is one hotline of the demo's pair: its store, the name the
+// other gives it, and how the other reaches it.
+type demoSide struct {
+	db        *store.DB
+	name      string
+	countries []string
+	url       string
+	publicKey string
+}
+
+// demoPair makes two hotlines each other's partner: each adds the other
+// (its URL and public key) with the API key of scope referral the other
+// issued it, a key the other binds to it.
+func demoPair(ctx context.Context, a, b demoSide) error {
+	type issued struct {
+		by      *store.DB
+		hash    []byte
+		partner string
 	}
-	key, hash := auth.NewAPIKey()
-	if err := other.CreateAPIKey(ctx, &vigil.APIKey{Name: "demo-partner-" + name + "-" + fmt.Sprint(time.Now().UnixNano()), Hash: hash,
-		Scopes: []vigil.APIScope{vigil.ScopeReferral}}); err != nil {
-		return err
+	var keys []issued
+	sides := []demoSide{a, b}
+	for i, at := range sides {
+		other := sides[1-i]
+		if _, err := at.db.FindPartner(ctx, other.name); err == nil {
+			continue // a demo run again on the same data folder
+		}
+		key, hash := auth.NewAPIKey()
+		p := vigil.NewPartner(other.name)
+		p.Countries, p.BaseURL, p.PublicKey, p.APIKey = other.countries, other.url, other.publicKey, key
+		if err := at.db.CreatePartner(ctx, p); err != nil {
+			return err
+		}
+		keys = append(keys, issued{by: other.db, hash: hash, partner: at.name})
 	}
-	p := vigil.NewPartner(name)
-	p.Countries, p.BaseURL, p.PublicKey, p.APIKey = countries, url, publicKey, key
-	return at.CreatePartner(ctx, p)
+	// Both partners exist now: each key is bound to the partner using it.
+	for _, k := range keys {
+		if err := k.by.CreateAPIKey(ctx, &vigil.APIKey{Name: "demo-partner-" + k.partner + "-" + fmt.Sprint(time.Now().UnixNano()),
+			Hash: k.hash, Scopes: []vigil.APIScope{vigil.ScopeReferral}, Partner: k.partner}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitReferral tells the referral's story: sent to the partner, what the

@@ -80,10 +80,10 @@ func TestReferralOnceAcrossSIGKILL(t *testing.T) {
 	// Each side knows the other.
 	ourKey := strings.TrimSpace(vigilCmd(t, data, dbURL, "", "partner", "key"))
 	key, hash := auth.NewAPIKey()
-	must(t, partner.CreateAPIKey(ctx, &vigil.APIKey{Name: "be", Hash: hash, Scopes: []vigil.APIScope{vigil.ScopeReferral}}))
 	be := vigil.NewPartner("be")
 	be.Countries, be.PublicKey = []string{"BE"}, ourKey
 	must(t, partner.CreatePartner(ctx, be))
+	must(t, partner.CreateAPIKey(ctx, &vigil.APIKey{Name: "be", Hash: hash, Scopes: []vigil.APIScope{vigil.ScopeReferral}, Partner: "be"}))
 	db := openTestStore(t, "sqlite", data, dbURL)
 	nl := vigil.NewPartner("nl")
 	nl.Countries, nl.BaseURL, nl.APIKey = []string{"NL"}, ts.URL, key

@@ -140,6 +140,12 @@ func pair(t *testing.T, a *hotline, aCountry string, b *hotline, bCountry string
 			t.Fatal(err)
 		}
 	}
+	// Each key is the key of the partner that uses it (both partners exist now).
+	for _, x := range []struct{ at, other *hotline }{{a, b}, {b, a}} {
+		if err := x.other.db.BindAPIKey(ctx, "partner-"+x.at.name, strings.ToLower(x.at.name)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestReferralBetweenHotlines is issue 16's story on two Vigil instances

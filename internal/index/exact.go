@@ -1,6 +1,7 @@
 package index
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -184,6 +185,31 @@ func eachExact[K comparable](m *exactMap[K], raw func(K) []byte, kind vigil.Sign
 			if err := fn(kind, raw(k), id); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// AddMany indexes many values of one kind at once, under one lock: values
+// holds them back to back (raw bytes), ids their entry IDs in order. Pairs
+// already indexed are skipped, as a bulk load repeated would have them.
+func (x *Exact) AddMany(kind vigil.SignalType, values []byte, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	size := len(values) / len(ids)
+	if size*len(ids) != len(values) {
+		return fmt.Errorf("index: add many: %d bytes for %d values", len(values), len(ids))
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, id := range ids {
+		err := x.do(kind, values[i*size:(i+1)*size],
+			func(m *exactMap[[16]byte], k [16]byte) error { return m.add(k, id) },
+			func(m *exactMap[[20]byte], k [20]byte) error { return m.add(k, id) },
+			func(m *exactMap[[32]byte], k [32]byte) error { return m.add(k, id) })
+		if err != nil && !errors.Is(err, ErrExists) {
+			return fmt.Errorf("index: add many: %w", err)
 		}
 	}
 	return nil

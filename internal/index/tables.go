@@ -141,8 +141,16 @@ func readArray[T any](t *tableReader, huge bool) []T {
 	if t.err != nil {
 		return nil
 	}
+	var zero T
 	if n > maxTableArray {
 		t.err = fmt.Errorf("an array of %d elements", n)
+		return nil
+	}
+	// A corrupt length is caught by the checksum only at the end: where
+	// the reader's length is known, an array that cannot fit is refused
+	// before it is allocated.
+	if lr, ok := t.r.(*io.LimitedReader); ok && n*uint64(unsafe.Sizeof(zero)) > uint64(max(lr.N, 0)) {
+		t.err = fmt.Errorf("an array of %d elements in %d bytes", n, lr.N)
 		return nil
 	}
 	var s []T

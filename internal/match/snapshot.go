@@ -31,8 +31,8 @@ import (
 //	header  magic, seq, the time of that change and written-at (Unix µs),
 //	        loaded banks (count, IDs),
 //	        video frame counts (count, entry ID and count pairs), CRC-32C
-//	exact   count, then kind (1 MD5, 2 SHA-1, 3 SHA-256), raw value and
-//	        entry ID per pair, CRC-32C
+//	exact   per kind (MD5, SHA-1, SHA-256): count, the raw values back to
+//	        back, their entry IDs; then CRC-32C
 //	pdq     length, then index.PDQ.WriteTablesTo: the entries with their
 //	        tables, which are far slower to rebuild than to read (it ends
 //	        with its own CRC)
@@ -45,7 +45,13 @@ import (
 // Every byte but the two lengths is under a checksum, and a wrong length
 // fails the checksum of its section: a torn or corrupt file is never
 // loaded, it is rebuilt from the store.
-const snapshotMagic = "VGLMATCH1\n"
+const snapshotMagic = "VGLMATCH2\n"
+
+// exactKinds and exactSizes: the exact section's order, and value sizes.
+var (
+	exactKinds = []vigil.SignalType{vigil.SignalMD5, vigil.SignalSHA1, vigil.SignalSHA256}
+	exactSizes = []int{16, 20, 32}
+)
 
 // errSnapshot marks a snapshot that cannot be used.
 var errSnapshot = errors.New("match: snapshot not usable")
@@ -132,22 +138,21 @@ func (m *Matcher) writeSnapshot(f *os.File) error {
 	}
 	sum()
 
-	u64(uint64(m.exact.Len()))
+	// Per kind: the values back to back, then their IDs, so that reading
+	// is a few large reads and one bulk insert per kind.
+	values, ids := map[vigil.SignalType][]byte{}, map[vigil.SignalType][]byte{}
 	err = m.exact.Each(func(kind vigil.SignalType, value []byte, id int64) error {
-		k := byte(1)
-		switch kind {
-		case vigil.SignalSHA1:
-			k = 2
-		case vigil.SignalSHA256:
-			k = 3
-		}
-		_, _ = w.Write([]byte{k})
-		_, _ = w.Write(value)
-		u64(uint64(id))
+		values[kind] = append(values[kind], value...)
+		ids[kind] = binary.LittleEndian.AppendUint64(ids[kind], uint64(id))
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	for _, kind := range exactKinds {
+		u64(uint64(len(ids[kind]) / 8))
+		_, _ = w.Write(values[kind])
+		_, _ = w.Write(ids[kind])
 	}
 	sum()
 	for _, x := range []*index.PDQ{m.pdq, m.frames} {
@@ -192,6 +197,11 @@ func readSnapshot(path string, opts index.Options) (*snapshot, error) {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := uint64(fi.Size())
 	br := bufio.NewReaderSize(f, 1<<20)
 	crc := crc32.New(castagnoli)
 	r := io.TeeReader(br, crc)
@@ -234,27 +244,25 @@ func readSnapshot(path string, opts index.Options) (*snapshot, error) {
 	if err := check("header"); err != nil {
 		return nil, err
 	}
-	n = u64()
-	var value [32]byte
-	for i := uint64(0); i < n && i < maxCount && rerr == nil; i++ {
-		if _, err := io.ReadFull(r, b[:1]); err != nil {
-			rerr = err
-			break
+	for i, kind := range exactKinds {
+		n := u64()
+		if rerr != nil || n > size/uint64(exactSizes[i]+8) { // a corrupt count, before it is allocated
+			return nil, fmt.Errorf("%w: the exact digests are torn or corrupt", errSnapshot)
 		}
-		kind, size := vigil.SignalMD5, 16
-		switch b[0] {
-		case 2:
-			kind, size = vigil.SignalSHA1, 20
-		case 3:
-			kind, size = vigil.SignalSHA256, 32
+		values := make([]byte, n*uint64(exactSizes[i]))
+		raw := make([]byte, n*8)
+		if _, err := io.ReadFull(r, values); err != nil {
+			return nil, fmt.Errorf("%w: the exact digests are cut short", errSnapshot)
 		}
-		if _, err := io.ReadFull(r, value[:size]); err != nil {
-			rerr = err
-			break
+		if _, err := io.ReadFull(r, raw); err != nil {
+			return nil, fmt.Errorf("%w: the exact digests are cut short", errSnapshot)
 		}
-		id := int64(u64())
-		if err := s.exact.Add(kind, value[:size], id); err != nil && rerr == nil {
-			rerr = err
+		ids := make([]int64, n)
+		for j := range ids {
+			ids[j] = int64(binary.LittleEndian.Uint64(raw[8*j:]))
+		}
+		if err := s.exact.AddMany(kind, values, ids); err != nil {
+			return nil, fmt.Errorf("%w: %w", errSnapshot, err)
 		}
 	}
 	if err := check("exact digests"); err != nil {

@@ -86,7 +86,12 @@ func (n *Net) serveFiles(w http.ResponseWriter, r *http.Request) bool {
 		err  error
 	)
 	p := r.URL.Path
+	if b, ok := n.cachedFile(p); ok {
+		body = b
+		p = "(cached)"
+	}
 	switch {
+	case p == "(cached)":
 	case p == "/":
 		writeHTML(w, `<h1>Shared files</h1><ul>
 <li><a href="/pictures.zip">pictures.zip</a> <li><a href="/pictures.rar">pictures.rar</a>
@@ -165,6 +170,9 @@ func (n *Net) serveFiles(w http.ResponseWriter, r *http.Request) bool {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return true
+	}
+	if !strings.HasPrefix(r.URL.Path, "/set/") {
+		n.cacheFile(r.URL.Path, body)
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -279,4 +287,23 @@ func RAR(files []ArchiveFile) []byte {
 	}
 	block(5, 0, binary.AppendUvarint(nil, 0), 0) // end of archive
 	return out.Bytes()
+}
+
+// cachedFile returns a generated file of files.example made before: the
+// bomb and the 10,000-entry archive take a while to make (much longer under
+// the race detector), and a crawl fetches each twice.
+func (n *Net) cachedFile(path string) ([]byte, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	b, ok := n.files[path]
+	return b, ok
+}
+
+func (n *Net) cacheFile(path string, b []byte) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.files == nil {
+		n.files = map[string][]byte{}
+	}
+	n.files[path] = b
 }

@@ -72,7 +72,7 @@ type Options struct {
 	HugeSize     int64 // declared and streamed size of /huge; default 10 GB
 	BombSize     int64 // decompressed size of /bomb; default 1 GiB
 	// ZipBombSize is the zero bytes in files.example/bomb.zip (default
-	// 32 MiB: over a thousand times its compressed size); ManyEntries
+	// 8 MiB: about a thousand times its compressed size); ManyEntries
 	// the entries of /many.zip (default 10,000).
 	ZipBombSize int64
 	ManyEntries int
@@ -102,7 +102,7 @@ func (o *Options) setDefaults() {
 		o.BombSize = 1 << 30
 	}
 	if o.ZipBombSize <= 0 {
-		o.ZipBombSize = 32 << 20
+		o.ZipBombSize = 8 << 20
 	}
 	if o.ManyEntries <= 0 {
 		o.ManyEntries = 10000
@@ -139,6 +139,7 @@ type Net struct {
 	down         map[string]bool
 	hits         map[string]int
 	counters     map[string]int
+	files        map[string][]byte // generated files of files.example
 	internalHits atomic.Int64
 }
 

@@ -23,9 +23,17 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *vigil.APIKey) error {
 		k.CreatedAt = db.Now()
 	}
 	err := db.drv.WithTx(ctx, func(tx Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, created_at, revoked, scopes, rate_per_minute, daily_quota)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, k.Name, k.Hash, k.CreatedAt, k.Revoked,
-			vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute, k.DailyQuota).Scan(&k.ID)
+		var partner *int64
+		if k.Partner != "" {
+			id, err := partnerIDByName(ctx, tx, k.Partner)
+			if err != nil {
+				return err
+			}
+			partner, k.PartnerID = &id, id
+		}
+		return tx.QueryRow(ctx, `INSERT INTO api_keys (name, key_hash, created_at, revoked, scopes, rate_per_minute, daily_quota, partner_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, k.Name, k.Hash, k.CreatedAt, k.Revoked,
+			vigil.FormatAPIScopes(k.Scopes), k.RatePerMinute, k.DailyQuota, partner).Scan(&k.ID)
 	})
 	if db.drv.IsUniqueViolation(err) {
 		return vigil.Errorf(vigil.ECONFLICT, "an API key named %q exists already", k.Name)
@@ -33,13 +41,14 @@ func (db *DB) CreateAPIKey(ctx context.Context, k *vigil.APIKey) error {
 	return wrap(err, "create api key")
 }
 
-const apiKeyColumns = `id, name, key_hash, created_at, revoked, scopes, rate_per_minute, daily_quota, last_used_at`
+const apiKeyColumns = `id, name, key_hash, created_at, revoked, scopes, rate_per_minute, daily_quota, last_used_at,
+	COALESCE(partner_id, 0), COALESCE((SELECT p.name FROM partners p WHERE p.id = api_keys.partner_id), '')`
 
 func scanAPIKey(row Row, extra ...any) (*vigil.APIKey, error) {
 	k := &vigil.APIKey{}
 	var scopes string
 	err := row.Scan(append([]any{&k.ID, &k.Name, &k.Hash, &k.CreatedAt, &k.Revoked, &scopes,
-		&k.RatePerMinute, &k.DailyQuota, &k.LastUsedAt}, extra...)...)
+		&k.RatePerMinute, &k.DailyQuota, &k.LastUsedAt, &k.PartnerID, &k.Partner}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -131,6 +140,37 @@ func (db *DB) UpdateAPIKey(ctx context.Context, k *vigil.APIKey) error {
 		return vigil.Errorf(vigil.ENOTFOUND, "no API key named %q", k.Name)
 	}
 	return wrap(err, "update api key")
+}
+
+// BindAPIKey makes the key named name the key of the partner named
+// partner, or of no partner when partner is "". The generation moves
+// (the trigger watches partner_id), so servers drop the key they hold.
+func (db *DB) BindAPIKey(ctx context.Context, name, partner string) error {
+	var n int64
+	err := db.drv.WithTx(ctx, func(tx Tx) error {
+		var id *int64
+		if partner != "" {
+			pid, err := partnerIDByName(ctx, tx, partner)
+			if err != nil {
+				return err
+			}
+			id = &pid
+		}
+		var err error
+		n, err = tx.Exec(ctx, `UPDATE api_keys SET partner_id = $2 WHERE name = $1`, name, id)
+		return err
+	})
+	if err == nil && n == 0 {
+		return vigil.Errorf(vigil.ENOTFOUND, "no API key named %q", name)
+	}
+	return wrap(err, "bind api key")
+}
+
+// partnerIDByName returns the ID of the partner named name, inside tx.
+func partnerIDByName(ctx context.Context, tx Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM partners WHERE name = $1`, name).Scan(&id)
+	return id, notFound(err, "no partner named %q", name)
 }
 
 // RecordAPIKeyUse adds each use to its key's day and moves the key's

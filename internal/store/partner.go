@@ -151,10 +151,16 @@ func (db *DB) ListPartners(ctx context.Context) ([]*vigil.Partner, error) {
 }
 
 // RemovePartner removes a partner by name. Its referrals stay on the
-// record (they name it); further ones from it are refused.
+// record (they name it); further ones from it are refused. Its API keys
+// are unbound first, not left to a partner added later under its ID
+// (SQLite may give the highest ID again).
 func (db *DB) RemovePartner(ctx context.Context, name string) error {
 	var n int64
 	err := db.write(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE api_keys SET partner_id = NULL
+			WHERE partner_id IN (SELECT id FROM partners WHERE name = $1)`, name); err != nil {
+			return err
+		}
 		var err error
 		n, err = tx.Exec(ctx, `DELETE FROM partners WHERE name = $1`, name)
 		return err

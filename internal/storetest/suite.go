@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	run("Statistics", func(t *testing.T) { testStatistics(t, open(t)) })
 	run("MapClusters", func(t *testing.T) { testMapClusters(t, open(t)) })
 	run("Partners", func(t *testing.T) { testPartners(t, open(t)) })
+	run("PartnerAPIKeys", func(t *testing.T) { testPartnerAPIKeys(t, open(t)) })
 	run("Referrals", func(t *testing.T) { testReferrals(t, open(t)) })
 	run("Exchanges", func(t *testing.T) { testExchanges(t, open(t)) })
 	run("ExchangeFullList", func(t *testing.T) { testExchangeFullList(t, open(t)) })

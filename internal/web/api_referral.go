@@ -9,6 +9,22 @@ import (
 	"github.com/vigil-hotline/vigil/internal/federation"
 )
 
+// keyOfPartner refuses a request whose API key is not the key of the
+// partner p (the signer): a partner's key never carries another partner's
+// signature, nor is a key of no partner used for referrals.
+func keyOfPartner(w http.ResponseWriter, r *http.Request, p *vigil.Partner) bool {
+	k := apiKeyFrom(r.Context())
+	if k != nil && k.PartnerID != 0 && k.PartnerID == p.ID {
+		return true
+	}
+	msg := "this API key is not the key of the partner " + p.Name + " that signed the request"
+	if k != nil && k.PartnerID == 0 {
+		msg = "this API key belongs to no partner: bind it with vigil apikey update NAME --partner " + p.Name
+	}
+	writeJSONError(w, http.StatusForbidden, msg)
+	return false
+}
+
 // signedPartner reads a signed request's body (bounded) and returns it
 // with the configured partner whose key signed it. It answers refusals
 // itself: an unknown key, a bad signature or timestamp, a body too large.
@@ -42,6 +58,9 @@ func (s *Server) signedPartner(w http.ResponseWriter, r *http.Request) (*vigil.P
 	sig, err := federation.Verify(r, pub, body, s.cfg.Now())
 	if err != nil {
 		s.writeAPIError(w, err)
+		return nil, nil, nil, false
+	}
+	if !keyOfPartner(w, r, p) {
 		return nil, nil, nil, false
 	}
 	return p, sig, body, true

@@ -20,7 +20,8 @@ import (
 )
 
 // referralPartner is a partner hotline as the tests see it: its signing
-// key, configured on the receiving side, and an API key of scope referral.
+// key, configured on the receiving side, and an API key of scope referral
+// bound to it.
 type referralPartner struct {
 	key    ed25519.PrivateKey
 	apiKey string
@@ -34,7 +35,11 @@ func (e *env) addReferralPartner(name string, countries ...string) *referralPart
 	if err := e.db.CreatePartner(context.Background(), p); err != nil {
 		e.t.Fatal(err)
 	}
-	return &referralPartner{key: priv, apiKey: e.apiKeyWith("api-"+name, []vigil.APIScope{vigil.ScopeReferral}, 0, 0)}
+	key := e.apiKeyWith("api-"+name, []vigil.APIScope{vigil.ScopeReferral}, 0, 0)
+	if err := e.db.BindAPIKey(context.Background(), "api-"+name, name); err != nil {
+		e.t.Fatal(err)
+	}
+	return &referralPartner{key: priv, apiKey: key}
 }
 
 // signed builds a signed request; edit may change it after signing.
@@ -117,6 +122,22 @@ func testReferralReceive(t *testing.T, db *store.DB) {
 	if st, b := e.send(e.signed(&referralPartner{key: stranger, apiKey: rp.apiKey}, "/api/v1/referrals", body, nil)); st != http.StatusForbidden {
 		t.Errorf("unknown partner: %d %s", st, b)
 	}
+	// The API key must be the signing partner's: another partner's key, or
+	// a key of scope referral bound to no partner, is refused (issue 16:
+	// one partner's key must not carry another's signature).
+	other := e.addReferralPartner("ecpat", "SE")
+	loose := e.apiKeyWith("api-loose", []vigil.APIScope{vigil.ScopeReferral}, 0, 0)
+	for name, key := range map[string]string{"another partner's key": other.apiKey, "a key of no partner": loose} {
+		st, b := e.send(e.signed(&referralPartner{key: rp.key, apiKey: key}, "/api/v1/referrals", body, nil))
+		if st != http.StatusForbidden || !strings.Contains(b, `"error"`) || !strings.Contains(b, "partner") {
+			t.Errorf("%s: %d %s", name, st, b)
+		}
+		up := []byte(fmt.Sprintf(`{"reference":"BE-2026-000001","status":"removed","at":%q}`, time.Now().UTC().Format(time.RFC3339)))
+		if st, b := e.send(e.signed(&referralPartner{key: rp.key, apiKey: key}, "/api/v1/referrals/BE-2026-000001/status", up, nil)); st != http.StatusForbidden {
+			t.Errorf("status with %s: %d %s", name, st, b)
+		}
+	}
+	nothing("keys of others")
 	if st, _ := e.send(e.signed(rp, "/api/v1/referrals", body, func(r *http.Request) {
 		r.Header.Set(federation.HeaderTimestamp, fmt.Sprint(time.Now().Add(-time.Hour).Unix()))
 	})); st != http.StatusUnauthorized {
