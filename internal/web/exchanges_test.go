@@ -48,7 +48,7 @@ func TestStaffExchanges(t *testing.T) {
 	}
 	resp, body = e.get(ada, "/staff/exchanges?done=added")
 	if resp.StatusCode != 200 || !strings.Contains(body, `id="exchange-iwf-list"`) || !strings.Contains(body, "token") ||
-		!strings.Contains(body, "every 12h0m0s") || strings.Contains(body, "SECRET-TOKEN-9") {
+		!strings.Contains(body, "every 12 h") || strings.Contains(body, "SECRET-TOKEN-9") {
 		t.Errorf("page after add: %d\n%s", resp.StatusCode, body)
 	}
 	x, err := db.FindExchangeByName(ctx, "iwf-list")

@@ -12,7 +12,7 @@ import (
 // the store; they appear in no answer, log or audit entry.
 func (s *Server) handleStaffExchangeAdd(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 32<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		s.renderExchanges(w, r, http.StatusForbidden, msgExpired, nil)
 		return
 	}
 	f := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
@@ -23,7 +23,7 @@ func (s *Server) handleStaffExchangeAdd(w http.ResponseWriter, r *http.Request) 
 	if v := f("schedule"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			refuse("The schedule must be a duration such as 24h or 30m, or 0 for on demand only.")
+			refuse("exch_err_schedule")
 			return
 		}
 		schedule = d
@@ -52,7 +52,7 @@ func (s *Server) handleStaffExchangeAdd(w http.ResponseWriter, r *http.Request) 
 		}
 	}
 	if x.BankID == 0 {
-		refuse("Choose the bank its entries go to.")
+		refuse("exch_err_bank")
 		return
 	}
 	// Secrets are taken as typed (no trimming of inner spaces), never echoed.
@@ -69,7 +69,7 @@ func (s *Server) handleStaffExchangeAdd(w http.ResponseWriter, r *http.Request) 
 	}
 	if err := s.audit(r, "exchange.add", "exchange:"+x.Name, map[string]any{"kind": x.Kind, "bank": f("bank"),
 		"url": x.URL, "auth": cred.AuthKind(), "allow_private": x.AllowPrivate, "schedule": x.Schedule.String()}); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.renderExchanges(w, r, http.StatusInternalServerError, "exch_audit_failed", nil)
 		return
 	}
 	http.Redirect(w, r, "/staff/exchanges?done=added", http.StatusSeeOther)

@@ -13,7 +13,7 @@ func (s *Server) handleStaffExchangeEnabled(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		s.renderExchanges(w, r, http.StatusForbidden, msgExpired, nil)
 		return
 	}
 	enabled := r.PostFormValue("enabled") == "1"
@@ -21,11 +21,11 @@ func (s *Server) handleStaffExchangeEnabled(w http.ResponseWriter, r *http.Reque
 		if httpStatus(err) >= 500 {
 			s.logger.Error("exchange enable", "err", err)
 		}
-		http.Error(w, "could not change the exchange", httpStatus(err))
+		s.renderExchanges(w, r, httpStatus(err), "exch_err_enable", nil)
 		return
 	}
 	if err := s.audit(r, "exchange.enable", "exchange-id:"+strconv.FormatInt(id, 10), map[string]any{"enabled": enabled}); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.renderExchanges(w, r, http.StatusInternalServerError, "exch_audit_failed", nil)
 		return
 	}
 	done := "disabled"

@@ -13,7 +13,7 @@ func (s *Server) handleStaffExchangeRemove(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		s.renderExchanges(w, r, http.StatusForbidden, msgExpired, nil)
 		return
 	}
 	x, err := s.cfg.Exchanges.Service.FindExchangeByID(r.Context(), id)
@@ -24,11 +24,11 @@ func (s *Server) handleStaffExchangeRemove(w http.ResponseWriter, r *http.Reques
 		if httpStatus(err) >= 500 {
 			s.logger.Error("exchange remove", "err", err)
 		}
-		http.Error(w, "could not remove the exchange", httpStatus(err))
+		s.renderExchanges(w, r, httpStatus(err), "exch_err_remove", nil)
 		return
 	}
 	if err := s.audit(r, "exchange.remove", "exchange:"+x.Name, map[string]any{"kind": x.Kind, "entries": x.Entries}); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.renderExchanges(w, r, http.StatusInternalServerError, "exch_audit_failed", nil)
 		return
 	}
 	http.Redirect(w, r, "/staff/exchanges?done=removed", http.StatusSeeOther)

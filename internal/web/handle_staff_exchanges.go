@@ -16,11 +16,11 @@ type exchangesPage struct {
 	Form map[string]string
 }
 
-// exchangeNotices are the confirmations shown after an action, by key.
+// exchangeNotices are the confirmations shown after an action: the
+// catalogue keys of their texts, so that a link cannot make the page say
+// anything else.
 var exchangeNotices = map[string]string{
-	"added":   "The exchange was added. Its credentials are sealed and will not be shown again.",
-	"removed": "The exchange was removed; its entries stay in their bank with their upstream ids.",
-	"enabled": "The exchange was enabled.", "disabled": "The exchange was disabled: it is no longer fetched.",
+	"added": "exch_done_added", "removed": "exch_done_removed", "enabled": "exch_done_enabled", "disabled": "exch_done_disabled",
 }
 
 // handleStaffExchanges lists the exchanges with their last fetch, and the
@@ -44,8 +44,11 @@ func (s *Server) renderExchanges(w http.ResponseWriter, r *http.Request, status 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	p := s.newStaffPage(w, r, exchangesPage{Exchanges: list, Banks: banks, Kinds: vigil.ExchangeKinds,
-		Notice: exchangeNotices[r.URL.Query().Get("done")], Form: form})
+	data := exchangesPage{Exchanges: list, Banks: banks, Kinds: vigil.ExchangeKinds, Form: form}
+	p := s.newStaffPage(w, r, &data)
+	if key, ok := exchangeNotices[r.URL.Query().Get("done")]; ok {
+		data.Notice = p.text(key)
+	}
 	p.Error = errMsg
 	s.render(w, r, status, "staff_exchanges", p)
 }

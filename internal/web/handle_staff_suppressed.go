@@ -17,16 +17,21 @@ type suppressedPage struct {
 // quarantine took out (a benign picture on a list floods the hotline)
 // and those analysts disputed, with how much they matched.
 func (s *Server) handleSuppressed(w http.ResponseWriter, r *http.Request) {
+	s.renderSuppressed(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderSuppressed(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
 	list, err := s.cfg.Trust.Service.ListSuppressedEntries(r.Context(), 500)
 	if err != nil {
 		s.logger.Error("suppressed entries", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	notice := ""
+	data := suppressedPage{Entries: list, CanRelease: userFrom(r.Context()).Role.Has(vigil.RoleAdmin)}
+	p := s.newStaffPage(w, r, &data)
 	if r.URL.Query().Get("done") == "released" {
-		notice = "The entry was released: it matches again."
+		data.Notice = p.text("sup_done_released")
 	}
-	s.render(w, r, http.StatusOK, "staff_suppressed", s.newStaffPage(w, r, suppressedPage{Entries: list, Notice: notice,
-		CanRelease: userFrom(r.Context()).Role.Has(vigil.RoleAdmin)}))
+	p.Error = errMsg
+	s.render(w, r, status, "staff_suppressed", p)
 }

@@ -14,18 +14,18 @@ func (s *Server) handleSuppressedRelease(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		s.renderSuppressed(w, r, http.StatusForbidden, msgExpired)
 		return
 	}
 	if err := s.cfg.Trust.Service.ReleaseEntry(r.Context(), id); err != nil {
 		if httpStatus(err) >= 500 {
 			s.logger.Error("release entry", "err", err)
 		}
-		http.Error(w, "could not release the entry", httpStatus(err))
+		s.renderSuppressed(w, r, httpStatus(err), "sup_err_release")
 		return
 	}
 	if err := s.audit(r, "upstream.release", "bank_entry:"+strconv.FormatInt(id, 10), nil); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
+		s.renderSuppressed(w, r, http.StatusInternalServerError, "exch_audit_failed")
 		return
 	}
 	http.Redirect(w, r, "/staff/exchanges/suppressed?done=released", http.StatusSeeOther)
