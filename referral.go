@@ -80,6 +80,10 @@ type ReferralService interface {
 	// ReferralStatuses returns the statuses of a direction for a case
 	// reference, oldest first (all cases when caseRef is "").
 	ReferralStatuses(ctx context.Context, direction, caseRef string) ([]*ReferralStatus, error)
+	// FindReferralIn returns the referral a partner sent us under its
+	// reference, with its report's ID and tracking code (not its body);
+	// ENOTFOUND when that partner sent none under it.
+	FindReferralIn(ctx context.Context, partner, reference string) (*InboundReferral, error)
 	// ListReferralsIn returns the latest referrals received, newest first,
 	// with their bodies and reports (ID and tracking code).
 	ListReferralsIn(ctx context.Context, limit int) ([]*InboundReferral, error)

@@ -313,6 +313,19 @@ func (db *DB) RecordReferralStatusSent(ctx context.Context, id int64, state vigi
 	}), "record referral status sent")
 }
 
+// FindReferralIn returns the referral partner sent us under reference
+// (see vigil.ReferralService).
+func (db *DB) FindReferralIn(ctx context.Context, partner, reference string) (*vigil.InboundReferral, error) {
+	in := &vigil.InboundReferral{Report: &vigil.Report{}}
+	err := db.drv.Reader().QueryRow(ctx, `SELECT ri.id, ri.partner, ri.their_ref, ri.received_at, ri.report_id, r.tracking_code
+		FROM referrals_in ri JOIN reports r ON r.id = ri.report_id WHERE ri.partner = $1 AND ri.their_ref = $2`,
+		partner, reference).Scan(&in.ID, &in.Partner, &in.Reference, &in.ReceivedAt, &in.Report.ID, &in.Report.TrackingCode)
+	if err != nil {
+		return nil, wrap(notFound(err, "no referral %s from %s", reference, partner), "find referral")
+	}
+	return in, nil
+}
+
 // ListReferralsIn returns the latest referrals received, newest first, at
 // most limit, with their bodies (as received, validated then).
 func (db *DB) ListReferralsIn(ctx context.Context, limit int) ([]*vigil.InboundReferral, error) {

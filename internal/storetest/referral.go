@@ -54,6 +54,13 @@ func testReferrals(t *testing.T, db *store.DB) {
 		ins[0].Report.TrackingCode != first.Report.TrackingCode {
 		t.Errorf("referrals in: %+v %v", ins, err)
 	}
+	if got, err := db.FindReferralIn(ctx, "meldpunt", "NL-2026-000001"); err != nil || got.ID != first.ID ||
+		got.Report.TrackingCode != first.Report.TrackingCode || got.ReceivedAt.IsZero() {
+		t.Errorf("find referral: %+v %v", got, err)
+	}
+	if _, err := db.FindReferralIn(ctx, "ecpat", "NL-2026-000001"); !vigil.IsNotFound(err) {
+		t.Errorf("another partner's reference: %v", err)
+	}
 	if cls, err := db.MediaClassifications(ctx, []string{strings.Repeat("a", 64)}); err != nil || len(cls) != 0 {
 		t.Errorf("classifications of media never seen: %v %v", cls, err)
 	}

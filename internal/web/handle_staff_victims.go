@@ -34,7 +34,7 @@ func (s *Server) handleStaffVictimFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		s.staffRefusal(w, r, http.StatusForbidden, "form_expired")
 		return
 	}
 	flagged := r.PostFormValue("flagged") == "1"

@@ -252,6 +252,11 @@ func TestOpenAPIResponses(t *testing.T) {
 	check("POST", "/api/v1/referrals/BE-2026-000001/status", rp.apiKey, "application/json", []byte(`{}`), 400)
 	signWith = nil
 	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", referral, 401)
+	check("GET", "/api/v1/referrals/NL-2026-000042", rp.apiKey, "", nil, 200)
+	check("GET", "/api/v1/referrals/NL-2026-000043", rp.apiKey, "", nil, 404)
+	check("GET", "/api/v1/referrals/..bad", rp.apiKey, "", nil, 400)
+	check("GET", "/api/v1/referrals/NL-2026-000042", f.apiKeyWith("loose", []vigil.APIScope{vigil.ScopeReferral}, 0, 0), "", nil, 403)
+	check("GET", "/api/v1/referrals/NL-2026-000042", "", "", nil, 401)
 
 	// Every documented operation was called.
 	ops, _ := openapi.Operations()

@@ -208,6 +208,22 @@ func testReferralReceive(t *testing.T, db *store.DB) {
 	if !found {
 		t.Error("no audit entry for the accepted classifications")
 	}
+	// The referring partner polls the steps we hold (a missed callback);
+	// another partner's key finds no such referral.
+	req, _ = http.NewRequest(http.MethodGet, e.srv.URL+"/api/v1/referrals/NL-2026-000042", nil)
+	req.Header.Set("Authorization", "Bearer "+rp.apiKey)
+	if st, b := e.send(req); st != http.StatusOK || !strings.Contains(b, `"status":"received"`) ||
+		!strings.Contains(b, `"delivered":false`) || !strings.Contains(b, `"tracking_code":"`) {
+		t.Errorf("poll: %d %s", st, b)
+	}
+	req.Header.Set("Authorization", "Bearer "+other.apiKey)
+	if st, b := e.send(req); st != http.StatusNotFound {
+		t.Errorf("poll with another partner's key: %d %s", st, b)
+	}
+	req.Header.Set("Authorization", "Bearer "+loose)
+	if st, b := e.send(req); st != http.StatusForbidden {
+		t.Errorf("poll with a key of no partner: %d %s", st, b)
+	}
 	// The same request replayed: refused. The same referral sent again
 	// (a new nonce): the same case.
 	if st, b := e.send(replay); st != http.StatusConflict || !strings.Contains(b, "replayed") {

@@ -26,6 +26,7 @@ func (s *Server) federationRoutes(mux *http.ServeMux) {
 	if s.cfg.Federation.Referrals != nil {
 		mux.Handle("POST /api/v1/referrals", s.apiAuth(s.handleAPIReferralCreate, vigil.ScopeReferral))
 		mux.Handle("POST /api/v1/referrals/{ref}/status", s.apiAuth(s.handleAPIReferralStatus, vigil.ScopeReferral))
+		mux.Handle("GET /api/v1/referrals/{ref}", s.apiAuth(s.handleAPIReferralGet, vigil.ScopeReferral))
 	}
 	s.staffRoute(mux, "GET /staff/partners", s.handlePartners, vigil.RoleAdmin)
 	s.staffRoute(mux, "POST /staff/partners", s.handlePartnerAdd, vigil.RoleAdmin)
