@@ -246,7 +246,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *vigil.U
 // handleStaffLogout ends the session.
 func (s *Server) handleStaffLogout(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired", http.StatusForbidden)
+		s.staffRefusal(w, r, http.StatusForbidden, "form_expired")
 		return
 	}
 	_ = s.audit(r, "logout", userObject(userFrom(r.Context())), nil)

@@ -30,10 +30,10 @@ func (s *Server) handleStaffVictims(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStaffVictimFlag(w http.ResponseWriter, r *http.Request) {
 	s.serveStaffPost(w, r, staffPost{
 		what: "victim flag",
-		fail: func(w http.ResponseWriter, _ *http.Request, status int, key string, err error) {
+		fail: func(w http.ResponseWriter, r *http.Request, status int, key string, err error) {
 			switch {
 			case key == msgExpired:
-				http.Error(w, "the form has expired; reload the page", status)
+				s.staffRefusal(w, r, status, key)
 			case err != nil:
 				http.Error(w, vigil.ErrorMessage(err), status)
 			default:
