@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -145,24 +146,25 @@ func runExchangeAdd(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-func openExchange(ctx context.Context, env *Env, name string, cfg *config) (*store.DB, *vigil.Exchange, error) {
+// openExchange parses the flags of an exchange subcommand that takes exactly
+// one NAME, then opens the store and finds that exchange. The caller closes db.
+func openExchange(ctx context.Context, env *Env, fs *flag.FlagSet, cfg *config, args []string, what string) (*store.DB, *vigil.Exchange, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, nil, err
+	}
+	if len(fs.Args()) != 1 {
+		return nil, nil, usageError("exchange %s: give exactly one NAME", what)
+	}
 	db, err := openStore(ctx, cfg, env.Logger)
 	if err != nil {
 		return nil, nil, err
 	}
-	x, err := db.FindExchangeByName(ctx, name)
+	x, err := db.FindExchangeByName(ctx, fs.Args()[0])
 	if err != nil {
 		db.Close()
 		return nil, nil, domainError(err)
 	}
 	return db, x, nil
-}
-
-func oneName(fs interface{ Args() []string }, what string) (string, error) {
-	if len(fs.Args()) != 1 {
-		return "", usageError("exchange %s: give exactly one NAME", what)
-	}
-	return fs.Args()[0], nil
 }
 
 func runExchangeList(ctx context.Context, env *Env, args []string) error {
@@ -316,14 +318,7 @@ func printExchangeStatus(w io.Writer, x *vigil.Exchange) {
 func runExchangeFetch(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "exchange fetch", "Usage: vigil exchange fetch NAME")
 	cfg := storeFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	name, err := oneName(fs, "fetch")
-	if err != nil {
-		return err
-	}
-	db, x, err := openExchange(ctx, env, name, cfg)
+	db, x, err := openExchange(ctx, env, fs, cfg, args, "fetch")
 	if err != nil {
 		return err
 	}
@@ -349,14 +344,7 @@ func runExchangeFetch(ctx context.Context, env *Env, args []string) error {
 func runExchangeEnable(ctx context.Context, env *Env, verb string, args []string) error {
 	fs := newFlagSet(env, "exchange "+verb, "Usage: vigil exchange "+verb+" NAME")
 	cfg := storeFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	name, err := oneName(fs, verb)
-	if err != nil {
-		return err
-	}
-	db, x, err := openExchange(ctx, env, name, cfg)
+	db, x, err := openExchange(ctx, env, fs, cfg, args, verb)
 	if err != nil {
 		return err
 	}
@@ -371,14 +359,7 @@ func runExchangeEnable(ctx context.Context, env *Env, verb string, args []string
 func runExchangeRemove(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "exchange remove", "Usage: vigil exchange remove NAME")
 	cfg := storeFlags(fs, env)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	name, err := oneName(fs, "remove")
-	if err != nil {
-		return err
-	}
-	db, x, err := openExchange(ctx, env, name, cfg)
+	db, x, err := openExchange(ctx, env, fs, cfg, args, "remove")
 	if err != nil {
 		return err
 	}

@@ -100,14 +100,7 @@ func runExchangeTrust(ctx context.Context, env *Env, args []string) error {
 	fs.Var(&maps, "map", "LABEL=CLASSIFICATION (repeatable; replaces the exchange's own mapping, over the default one)")
 	share := fs.Float64("quarantine-share", -1, "share of a day's media an entry may match before quarantine (0 < share ≤ 1)")
 	minHits := fs.Int("quarantine-min", -1, "matches an entry needs in a day before the share applies")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	name, err := oneName(fs, "trust")
-	if err != nil {
-		return err
-	}
-	db, x, err := openExchange(ctx, env, name, cfg)
+	db, x, err := openExchange(ctx, env, fs, cfg, args, "trust")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -64,6 +65,23 @@ func openMap(ctx context.Context, env *Env, cfg *config) (*store.DB, vigil.MapRu
 	return db, rules, err
 }
 
+// computeMap parses the flags of a map command that takes no positional
+// argument, then computes the map over the whole store.
+func computeMap(ctx context.Context, env *Env, fs *flag.FlagSet, cfg *config, args []string) (*netmap.Result, error) {
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 0 {
+		return nil, usageError("%s", mapUsage)
+	}
+	db, rules, err := openMap(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return netmap.Compute(ctx, db, rules)
+}
+
 // clusterLine is one line of `vigil map clusters --json`.
 type clusterLine struct {
 	ID        int64              `json:"id"`
@@ -99,18 +117,7 @@ func runMapClusters(ctx context.Context, env *Env, args []string) error {
 	cfg := storeFlags(fs, env)
 	asJSON := fs.Bool("json", false, "one JSON line per cluster")
 	shared := fs.Bool("all-shared", false, "list the shared nodes that join each cluster")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usageError("%s", mapUsage)
-	}
-	db, rules, err := openMap(ctx, env, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := netmap.Compute(ctx, db, rules)
+	res, err := computeMap(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}
@@ -154,18 +161,7 @@ func runMapLeads(ctx context.Context, env *Env, args []string) error {
 	cfg := storeFlags(fs, env)
 	asJSON := fs.Bool("json", false, "one JSON line per lead")
 	limit := fs.Int("limit", 50, "how many leads")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 0 {
-		return usageError("%s", mapUsage)
-	}
-	db, rules, err := openMap(ctx, env, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	res, err := netmap.Compute(ctx, db, rules)
+	res, err := computeMap(ctx, env, fs, cfg, args)
 	if err != nil {
 		return err
 	}

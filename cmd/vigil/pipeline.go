@@ -93,6 +93,7 @@ func workerFlags(fs *flag.FlagSet, env *Env) *workerConfig {
 	fs.Int64Var(&c.archives.MaxTotalSize, "archive-max-bytes", archive.DefaultMaxTotalSize, "uncompressed bytes of all an archive's entries at most")
 	fs.Int64Var(&c.archives.MaxRatio, "archive-max-ratio", archive.DefaultMaxRatio, "how many times its compressed size an archive (or entry) may expand to (zip bombs)")
 	fs.IntVar(&c.archives.MaxNesting, "archive-max-nesting", archive.DefaultMaxNesting, "archives inside archives opened, the outermost counting 1")
+	fs.Int64Var(&c.archives.MaxDecoderMemory, "archive-max-decoder-bytes", archive.DefaultMaxDecoderMemory, "memory a 7z or RAR header may ask one decoder for (dictionary, PPMd model); more and the archive is refused unopened")
 	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", time.Minute,
 		"how often to write a signed checkpoint of the audit log's head outside the database (0: never)")
 	fs.DurationVar(&c.PurgeEvery, "purge-every", 24*time.Hour,

@@ -74,6 +74,16 @@ const (
 	DefaultMaxTotalSize = 1 << 30
 	DefaultMaxRatio     = 100
 	DefaultMaxNesting   = 3
+	// DefaultMaxDecoderMemory bounds what one decoder may allocate from
+	// what a header declares (an LZMA/LZMA2 or RAR dictionary, a PPMd
+	// model). It is fixed rather than derived from the size limits: the
+	// memory is taken up front whatever the entries' sizes, by every
+	// worker decoding at once, so it is a budget of the machine, not of
+	// the content. 64 MiB is what 7-Zip's and WinRAR's strongest presets
+	// write (-mx9: a 64 MiB dictionary; RAR5 defaults to 32 MiB), so
+	// archives made with ordinary tools pass; larger ones are refused with
+	// ReasonDecoderMemory and queued for an analyst.
+	DefaultMaxDecoderMemory = 64 << 20
 	// ratioFloor: below this many uncompressed bytes the ratio is not
 	// judged (a small blank file compresses extremely well, harmlessly).
 	ratioFloor = 1 << 20
@@ -89,6 +99,9 @@ type Limits struct {
 	MaxTotalSize int64 // uncompressed bytes of every entry together
 	MaxRatio     int64 // uncompressed ÷ compressed, per entry and overall
 	MaxNesting   int   // archives inside archives, the outermost being 1
+	// MaxDecoderMemory bounds the memory one decoder may be asked to
+	// allocate by a header (dictionary, model), checked before decoding.
+	MaxDecoderMemory int64
 }
 
 // WithDefaults returns l with its zero fields set.
@@ -108,6 +121,9 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxNesting <= 0 {
 		l.MaxNesting = DefaultMaxNesting
 	}
+	if l.MaxDecoderMemory <= 0 {
+		l.MaxDecoderMemory = DefaultMaxDecoderMemory
+	}
 	return l
 }
 
@@ -124,6 +140,9 @@ const (
 	ReasonMalformed      Reason = "malformed"
 	ReasonNesting        Reason = "nested_too_deep"
 	ReasonUnsupported    Reason = "unsupported"
+	// ReasonDecoderMemory: a header asks a decoder for more memory (a
+	// dictionary, a model) than Limits.MaxDecoderMemory.
+	ReasonDecoderMemory Reason = "decoder_memory"
 )
 
 // Error is a refusal or failure with its reason.

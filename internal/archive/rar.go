@@ -3,15 +3,18 @@ package archive
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/nwaples/rardecode/v2"
 )
 
 // rarOptions bound the decoder's own allocation: its dictionary would
-// otherwise follow what the header asks for (up to gigabytes).
+// otherwise follow what the header asks for (up to 4 GiB by default).
+// rardecode checks the window against this before allocating it, when an
+// entry is opened, and answers ErrDictionaryTooLarge.
 func (a *Archive) rarOptions() []rardecode.Option {
-	return []rardecode.Option{rardecode.MaxDictionarySize(min(a.limits.MaxEntrySize, 256<<20))}
+	return []rardecode.Option{rardecode.MaxDictionarySize(a.limits.MaxDecoderMemory)}
 }
 
 func (a *Archive) openRAR() error {
@@ -84,6 +87,10 @@ func (a *Archive) rarErr(err error) error {
 	}
 	if errors.Is(err, rardecode.ErrArchivedFileEncrypted) || errors.Is(err, rardecode.ErrBadPassword) {
 		return &Error{Reason: ReasonEncrypted, Msg: "encrypted: " + err.Error(), Err: err}
+	}
+	if errors.Is(err, rardecode.ErrDictionaryTooLarge) {
+		return &Error{Reason: ReasonDecoderMemory, Err: err,
+			Msg: fmt.Sprintf("%s: rar: an entry's dictionary is larger than %d bytes", ReasonDecoderMemory, a.limits.MaxDecoderMemory)}
 	}
 	return malformed(err, "rar")
 }

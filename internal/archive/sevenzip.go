@@ -10,6 +10,12 @@ import (
 )
 
 func (a *Archive) open7z() error {
+	// The reader decodes a compressed header while opening: its coders
+	// are checked first, and the entries' coders once they are parsed
+	// (see sevenzip_coders.go).
+	if err := a.check7zEncodedHeader(); err != nil {
+		return err
+	}
 	zr, err := sevenzip.NewReader(bytes.NewReader(a.data), int64(len(a.data)))
 	if err != nil {
 		var re *sevenzip.ReadError
@@ -20,6 +26,13 @@ func (a *Archive) open7z() error {
 			return nil
 		}
 		return malformed(err, "7z")
+	}
+	coders, err := readerCoders(zr)
+	if err != nil {
+		return refuse(ReasonUnsupported, "%v", err)
+	}
+	if err := a.checkCoders(coders, "folders"); err != nil {
+		return err
 	}
 	if n := len(zr.File); n > a.limits.MaxEntries {
 		return refuse(ReasonTooManyEntries, "%d entries, limit %d", n, a.limits.MaxEntries)

@@ -24,7 +24,7 @@ func (s *Server) handleCaseEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &s.cfg.Workbench
 	if c.Evidence == nil || c.EvidenceKey == nil || c.Blobs == nil {
-		http.Error(w, "evidence packages are not configured", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_evidence_off")
 		return
 	}
 	u := userFrom(r.Context())
@@ -54,7 +54,7 @@ func (s *Server) handleCaseEvidence(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.audit(r, "evidence.export", fmt.Sprintf("case:%d", id), map[string]any{"package_sha256": sum,
 		"recipient": man.Recipient, "files": len(man.Files), "media": media, "via": "staff"}); err != nil {
-		http.Error(w, "the export could not be put on the record, so nothing is sent", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_export_record")
 		return
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {

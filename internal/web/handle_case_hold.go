@@ -26,7 +26,7 @@ func (s *Server) caseForm(w http.ResponseWriter, r *http.Request) (int64, bool) 
 		return 0, false
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return 0, false
 	}
 	return id, true
@@ -42,7 +42,7 @@ func (s *Server) handleCaseHold(w http.ResponseWriter, r *http.Request) {
 	}
 	holds := s.cfg.Workbench.Holds
 	if holds == nil {
-		http.Error(w, "legal holds are not configured", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_holds_off")
 		return
 	}
 	action, detail := "case.hold_lift", map[string]any(nil)
@@ -60,7 +60,7 @@ func (s *Server) handleCaseHold(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.audit(r, action, fmt.Sprintf("case:%d", id), detail); err != nil {
-		http.Error(w, "the change is made but could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_made_not_recorded")
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d", id), http.StatusSeeOther)

@@ -19,7 +19,7 @@ func (s *Server) handleAnnualReport(w http.ResponseWriter, r *http.Request) {
 	if y := r.URL.Query().Get("year"); y != "" {
 		n, err := strconv.Atoi(y)
 		if err != nil || n < 1990 || n > 9999 {
-			http.Error(w, "year must be a year, such as 2026", http.StatusBadRequest)
+			s.staffRefusal(w, r, http.StatusBadRequest, "refuse_year")
 			return
 		}
 		year = n

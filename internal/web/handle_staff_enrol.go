@@ -70,7 +70,7 @@ func (s *Server) handleEnrolQR(w http.ResponseWriter, r *http.Request) {
 // the current session a two-factor one.
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired", http.StatusForbidden)
+		s.staffRefusal(w, r, http.StatusForbidden, "form_expired")
 		return
 	}
 	ctx := r.Context()

@@ -11,12 +11,12 @@ import (
 // in the menu on their account, and returns to the page they were on.
 func (s *Server) handleStaffLanguage(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired", http.StatusForbidden)
+		s.staffRefusal(w, r, http.StatusForbidden, "form_expired")
 		return
 	}
 	lang, ok := vigil.ParseLanguage(r.PostFormValue("lang"))
 	if !ok {
-		http.Error(w, "unsupported language", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_language")
 		return
 	}
 	if err := s.cfg.Users.SetUserLanguage(r.Context(), userFrom(r.Context()).ID, lang); err != nil {

@@ -89,7 +89,7 @@ func (s *Server) handleMap(w http.ResponseWriter, r *http.Request) {
 		d.Depth = min(max(v, 1), mapMaxDepth)
 	}
 	if len(d.Q) > 2048 {
-		http.Error(w, "the search is too long", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_search_long")
 		return
 	}
 	var centre int64
@@ -118,7 +118,7 @@ func (s *Server) handleMap(w http.ResponseWriter, r *http.Request) {
 			d.Results = append(d.Results, mapView(n))
 		}
 		if err := s.audit(r, "map.search", "map", map[string]any{"q": d.Q, "results": len(found)}); err != nil {
-			http.Error(w, "the search could not be put on the record", http.StatusServiceUnavailable)
+			s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_search_record")
 			return
 		}
 		if len(found) == 1 {
@@ -128,7 +128,7 @@ func (s *Server) handleMap(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("node"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			http.Error(w, "no such node", http.StatusBadRequest)
+			s.staffRefusal(w, r, http.StatusBadRequest, "refuse_no_node")
 			return
 		}
 		centre = id
@@ -140,12 +140,12 @@ func (s *Server) handleMap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !slices.ContainsFunc(g.Nodes, func(n *vigil.MapNode) bool { return n.ID == centre }) {
-			http.Error(w, "no such node on the map", http.StatusNotFound)
+			s.staffRefusal(w, r, http.StatusNotFound, "refuse_no_node")
 			return
 		}
 		if err := s.audit(r, "map.view", "map-node:"+strconv.FormatInt(centre, 10),
 			map[string]any{"depth": d.Depth, "nodes": len(g.Nodes)}); err != nil {
-			http.Error(w, "the view could not be put on the record", http.StatusServiceUnavailable)
+			s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_view_record")
 			return
 		}
 		d.Graph, d.Centre = graphView(g, centre), nil

@@ -58,7 +58,7 @@ func (s *Server) handleMapClusters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.audit(r, "map.clusters", "map", map[string]any{"clusters": len(res.Clusters), "leads": len(res.Leads)}); err != nil {
-		http.Error(w, "the view could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_view_record")
 		return
 	}
 	d := mapClustersData{Clusters: res.Clusters, Total: len(res.Clusters), Leads: res.Leads, At: at}

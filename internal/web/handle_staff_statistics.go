@@ -51,7 +51,7 @@ func (s *Server) serveStatsCSV(w http.ResponseWriter, r *http.Request, name stri
 			return
 		}
 	}
-	http.Error(w, "no such table", http.StatusNotFound)
+	s.staffRefusal(w, r, http.StatusNotFound, "refuse_no_table")
 }
 
 // staffFigureError answers a bad period with 400 and anything else with

@@ -20,7 +20,7 @@ func (s *Server) handleUpstreamVerdict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseForm(w, r, 8<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "the form has expired; reload the page", http.StatusForbidden)
+		s.staffRefusal(w, r, http.StatusForbidden, "form_expired")
 		return
 	}
 	media, _ := strconv.ParseInt(r.PostFormValue("media"), 10, 64)
@@ -30,7 +30,7 @@ func (s *Server) handleUpstreamVerdict(w http.ResponseWriter, r *http.Request) {
 		if httpStatus(err) >= 500 {
 			s.logger.Error("upstream verdict", "err", err)
 		}
-		http.Error(w, "could not record the verdict: "+vigil.ErrorMessage(err), httpStatus(err))
+		s.staffRefusal(w, r, httpStatus(err), "refuse_verdict", vigil.ErrorMessage(err))
 		return
 	}
 	if err := s.audit(r, "upstream."+verdict, "bank_entry:"+strconv.FormatInt(entry, 10), map[string]any{

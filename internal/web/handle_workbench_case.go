@@ -68,7 +68,7 @@ func (s *Server) handleCase(w http.ResponseWriter, r *http.Request) {
 	}
 	object := fmt.Sprintf("case:%d", id)
 	if err := s.audit(r, "case.view", object, nil); err != nil {
-		http.Error(w, "the view could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_view_record")
 		return
 	}
 	d := caseData{URL: u, Frames: c.FFmpeg != "", Ref: vigil.CaseReference(s.cfg.Takedown.CaseRefPrefix, u.ID, u.FirstReportedAt)}

@@ -49,7 +49,7 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseForm(w, r, 8<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	confirm := strings.HasSuffix(r.URL.Path, "/confirm")
@@ -60,7 +60,7 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	object := fmt.Sprintf("assessment:%d", id)
 	if err := s.audit(r, action, object, map[string]any{"note": note}); err != nil {
-		http.Error(w, "the decision could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_decision_record")
 		return
 	}
 	a, err := s.cfg.Workbench.Store.ConfirmAssessment(r.Context(), id, u.ID, confirm, note)

@@ -49,7 +49,7 @@ func (s *Server) loadMedia(w http.ResponseWriter, r *http.Request) (*vigil.Media
 			s.workbenchError(w, "exposure", err)
 			return nil, false
 		}
-		http.Error(w, "your exposure budget for today is spent: a supervisor can extend it", http.StatusForbidden)
+		s.staffRefusal(w, r, http.StatusForbidden, "refuse_budget_spent")
 		return nil, false
 	}
 	m, err := s.cfg.Workbench.Media.FindMedia(r.Context(), id)
@@ -79,7 +79,7 @@ func (s *Server) handleMediaPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m.Class == "video" && s.cfg.Workbench.FFmpeg == "" {
-		http.Error(w, "no frames are available: ffmpeg is not installed", http.StatusNotFound)
+		s.staffRefusal(w, r, http.StatusNotFound, "refuse_no_frames")
 		return
 	}
 	prefs, err := s.cfg.Workbench.Store.FindPrefs(r.Context(), userFrom(r.Context()).ID)
@@ -88,7 +88,7 @@ func (s *Server) handleMediaPreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.audit(r, "media.view", fmt.Sprintf("media:%d", m.ID), map[string]any{"rendition": "blurred", "blur": prefs.Blur}); err != nil {
-		http.Error(w, "the view could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_view_record")
 		return
 	}
 	data, err := s.mediaBytes(r.Context(), m)
@@ -111,7 +111,7 @@ func (s *Server) handleMediaPreview(w http.ResponseWriter, r *http.Request) {
 		img, _, err = hashing.DecodeImage(data, hashing.Options{})
 	}
 	if err != nil {
-		http.Error(w, "no preview can be made of this item", http.StatusUnprocessableEntity)
+		s.staffRefusal(w, r, http.StatusUnprocessableEntity, "refuse_no_preview")
 		return
 	}
 	preview := blurred(img, prefs.Blur, tiles)
@@ -139,7 +139,7 @@ func (s *Server) handleMediaOriginal(w http.ResponseWriter, r *http.Request) {
 	}
 	grey := prefs.GreyReveal && m.Class == "image"
 	if err := s.audit(r, "media.reveal", fmt.Sprintf("media:%d", m.ID), map[string]any{"greyscale": grey}); err != nil {
-		http.Error(w, "the reveal could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_reveal_record")
 		return
 	}
 	data, err := s.mediaBytes(r.Context(), m)
@@ -161,7 +161,7 @@ func (s *Server) handleMediaOriginal(w http.ResponseWriter, r *http.Request) {
 	if grey {
 		img, _, err := hashing.DecodeImage(data, hashing.Options{})
 		if err != nil {
-			http.Error(w, "this item cannot be shown in greyscale", http.StatusUnprocessableEntity)
+			s.staffRefusal(w, r, http.StatusUnprocessableEntity, "refuse_no_greyscale")
 			return
 		}
 		g := image.NewGray(img.Bounds())

@@ -120,7 +120,7 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 		ids[i] = strconv.FormatInt(it.Media.ID, 10)
 	}
 	if err := s.audit(r, "queue.claim", "queue", map[string]any{"media": ids}); err != nil {
-		http.Error(w, "the claim could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_claim_record")
 		return
 	}
 	if id, err := strconv.ParseInt(r.URL.Query().Get("decided"), 10, 64); err == nil && id > 0 {
@@ -147,7 +147,7 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 // handleQueueRelease gives the analyst's claims back.
 func (s *Server) handleQueueRelease(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 8<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	if err := s.cfg.Workbench.Store.ReleaseClaims(r.Context(), userFrom(r.Context()).ID); err != nil {
@@ -259,7 +259,7 @@ func (s *Server) handleAssess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseForm(w, r, 16<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	u := userFrom(r.Context())
@@ -287,7 +287,7 @@ func (s *Server) handleApplyNear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseForm(w, r, 16<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	u := userFrom(r.Context())

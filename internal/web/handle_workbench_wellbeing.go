@@ -16,7 +16,7 @@ import (
 // credit, so the page can under-count but not over-count.
 func (s *Server) handleExposureBeat(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	c := &s.cfg.Workbench
@@ -106,7 +106,7 @@ func (s *Server) handleExposureExtend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	minutes, err := strconv.Atoi(r.PostFormValue("minutes"))
@@ -123,7 +123,7 @@ func (s *Server) handleExposureExtend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.audit(r, "exposure.extend", fmt.Sprintf("user:%d", id), map[string]any{"minutes": minutes, "day": s.today()}); err != nil {
-		http.Error(w, "the decision could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_decision_record")
 		return
 	}
 	if _, err := s.cfg.Workbench.Store.ExtendExposure(r.Context(), id, s.today(), time.Duration(minutes)*time.Minute); err != nil {
@@ -160,7 +160,7 @@ func (s *Server) handlePrefs(w http.ResponseWriter, r *http.Request) {
 // handlePrefsSave stores the preferences (a setting change, audited).
 func (s *Server) handlePrefsSave(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.staffRefusal(w, r, http.StatusBadRequest, "refuse_bad_form")
 		return
 	}
 	u := userFrom(r.Context())
@@ -172,7 +172,7 @@ func (s *Server) handlePrefsSave(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.audit(r, "setting.change", fmt.Sprintf("user:%d", u.ID),
 		map[string]any{"blur": p.Blur, "grey_reveal": p.GreyReveal}); err != nil {
-		http.Error(w, "the change could not be put on the record", http.StatusServiceUnavailable)
+		s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_change_record")
 		return
 	}
 	if err := s.cfg.Workbench.Store.SetPrefs(r.Context(), u.ID, p); err != nil {

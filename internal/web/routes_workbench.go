@@ -131,7 +131,7 @@ func (s *Server) workbenchRoutes(mux *http.ServeMux) {
 func (s *Server) workbenchReady(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.Workbench.Store == nil || s.cfg.Workbench.Media == nil {
-			http.Error(w, "the workbench is not configured", http.StatusServiceUnavailable)
+			s.staffRefusal(w, r, http.StatusServiceUnavailable, "refuse_workbench_off")
 			return
 		}
 		h(w, r)

@@ -143,4 +143,9 @@ func TestStaffAdminPagesLanguages(t *testing.T) {
 		t.Errorf("forged removal: %d", resp.StatusCode)
 	}
 	checkLanguage(t, "exchanges forged form", body, "Hash-Austausch")
+	// A refusal with no page of its own is a plain text in the language.
+	resp, body = e.postForm(ann, dispute+"?lang=fr", url.Values{"csrf": {"forged"}})
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Le formulaire a expiré") {
+		t.Errorf("forged dispute: %d %q", resp.StatusCode, body)
+	}
 }
