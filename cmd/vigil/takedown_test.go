@@ -28,6 +28,9 @@ func TestNoticeSentOnceAcrossSIGKILL(t *testing.T) {
 	needVigil(t)
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
+			// The stores side by side: most of the time is spent waiting
+			// on River's rescuer and leader election, not working.
+			t.Parallel()
 			data, dbURL := storeURLs(t, kind)
 			ctx := context.Background()
 			sim, err := simnet.Start(simnet.Options{})

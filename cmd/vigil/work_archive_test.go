@@ -19,6 +19,9 @@ func TestWorkerKilledMidArchive(t *testing.T) {
 	const entries = 400
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
+			// The stores side by side: much of the time is spent waiting
+			// (for --rescue-after, River's rescuer, a PostgreSQL commit).
+			t.Parallel()
 			data, dbURL := storeURLs(t, kind)
 			n, err := simnet.Start(simnet.Options{})
 			if err != nil {

@@ -1,35 +1,27 @@
 package web
 
 import (
+	"context"
 	"net/http"
-	"strconv"
 )
 
 // handleStaffExchangeRemove removes an exchange (its entries stay).
 func (s *Server) handleStaffExchangeRemove(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		s.renderExchanges(w, r, http.StatusForbidden, msgExpired, nil)
-		return
-	}
-	x, err := s.cfg.Exchanges.Service.FindExchangeByID(r.Context(), id)
-	if err == nil {
-		err = s.cfg.Exchanges.Service.RemoveExchange(r.Context(), id)
-	}
-	if err != nil {
-		if httpStatus(err) >= 500 {
-			s.logger.Error("exchange remove", "err", err)
-		}
-		s.renderExchanges(w, r, httpStatus(err), "exch_err_remove", nil)
-		return
-	}
-	if err := s.audit(r, "exchange.remove", "exchange:"+x.Name, map[string]any{"kind": x.Kind, "entries": x.Entries}); err != nil {
-		s.renderExchanges(w, r, http.StatusInternalServerError, "exch_audit_failed", nil)
-		return
-	}
-	http.Redirect(w, r, "/staff/exchanges?done=removed", http.StatusSeeOther)
+	s.serveStaffPost(w, r, staffPost{
+		what: "exchange remove", failKey: "exch_err_remove", fail: s.failExchanges,
+		act: func(ctx context.Context, _ *http.Request, id int64) (staffDone, error) {
+			x, err := s.cfg.Exchanges.Service.FindExchangeByID(ctx, id)
+			if err != nil {
+				return staffDone{}, err
+			}
+			if err := s.cfg.Exchanges.Service.RemoveExchange(ctx, id); err != nil {
+				return staffDone{}, err
+			}
+			return staffDone{
+				action: "exchange.remove", object: "exchange:" + x.Name,
+				detail: map[string]any{"kind": x.Kind, "entries": x.Entries},
+				next:   "/staff/exchanges?done=removed",
+			}, nil
+		},
+	})
 }

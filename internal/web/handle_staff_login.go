@@ -63,7 +63,7 @@ func (s *Server) handleStaffLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
 	if !s.formLimit.allow("login:" + s.clientKey(r)) {
-		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", "Too many attempts. Wait a few minutes.")
+		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login", "login_too_many")
 		return
 	}
 	ctx := r.Context()
@@ -157,7 +157,7 @@ func (s *Server) handleStaffLoginCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.formLimit.allow("login:" + s.clientKey(r)) {
-		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login_code", "Too many attempts. Wait a few minutes.")
+		s.loginRefused(w, r, http.StatusTooManyRequests, "staff_login_code", "login_too_many")
 		return
 	}
 	ctx := r.Context()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 )
@@ -8,25 +9,19 @@ import (
 // handleSuppressedRelease puts a quarantined or disputed entry back into
 // matching.
 func (s *Server) handleSuppressedRelease(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		s.renderSuppressed(w, r, http.StatusForbidden, msgExpired)
-		return
-	}
-	if err := s.cfg.Trust.Service.ReleaseEntry(r.Context(), id); err != nil {
-		if httpStatus(err) >= 500 {
-			s.logger.Error("release entry", "err", err)
-		}
-		s.renderSuppressed(w, r, httpStatus(err), "sup_err_release")
-		return
-	}
-	if err := s.audit(r, "upstream.release", "bank_entry:"+strconv.FormatInt(id, 10), nil); err != nil {
-		s.renderSuppressed(w, r, http.StatusInternalServerError, "exch_audit_failed")
-		return
-	}
-	http.Redirect(w, r, "/staff/exchanges/suppressed?done=released", http.StatusSeeOther)
+	s.serveStaffPost(w, r, staffPost{
+		what: "release entry", failKey: "sup_err_release",
+		fail: func(w http.ResponseWriter, r *http.Request, status int, key string, _ error) {
+			s.renderSuppressed(w, r, status, key)
+		},
+		act: func(ctx context.Context, _ *http.Request, id int64) (staffDone, error) {
+			if err := s.cfg.Trust.Service.ReleaseEntry(ctx, id); err != nil {
+				return staffDone{}, err
+			}
+			return staffDone{
+				action: "upstream.release", object: "bank_entry:" + strconv.FormatInt(id, 10),
+				next: "/staff/exchanges/suppressed?done=released",
+			}, nil
+		},
+	})
 }

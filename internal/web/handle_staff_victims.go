@@ -28,28 +28,30 @@ func (s *Server) handleStaffVictims(w http.ResponseWriter, r *http.Request) {
 
 // handleStaffVictimFlag flags a submission or clears its flag (audited).
 func (s *Server) handleStaffVictimFlag(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	if err := parseForm(w, r, 4<<10); err != nil || !s.checkCSRF(r) {
-		s.staffRefusal(w, r, http.StatusForbidden, "form_expired")
-		return
-	}
-	flagged := r.PostFormValue("flagged") == "1"
-	if err := s.cfg.Victims.SetVictimFlag(r.Context(), id, flagged); err != nil {
-		if httpStatus(err) >= 500 {
-			s.logger.Error("victim flag", "err", err)
-		}
-		http.Error(w, vigil.ErrorMessage(err), httpStatus(err))
-		return
-	}
-	if err := s.audit(r, "victim.flag", "victim-submission:"+strconv.FormatInt(id, 10), map[string]any{"flagged": flagged}); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	http.Redirect(w, r, "/staff/victims", http.StatusSeeOther)
+	s.serveStaffPost(w, r, staffPost{
+		what: "victim flag",
+		fail: func(w http.ResponseWriter, r *http.Request, status int, key string, err error) {
+			switch {
+			case key == msgExpired:
+				s.staffRefusal(w, r, status, key)
+			case err != nil:
+				http.Error(w, vigil.ErrorMessage(err), status)
+			default:
+				http.Error(w, "internal error", status)
+			}
+		},
+		act: func(ctx context.Context, r *http.Request, id int64) (staffDone, error) {
+			flagged := r.PostFormValue("flagged") == "1"
+			if err := s.cfg.Victims.SetVictimFlag(ctx, id, flagged); err != nil {
+				return staffDone{}, err
+			}
+			return staffDone{
+				action: "victim.flag", object: "victim-submission:" + strconv.FormatInt(id, 10),
+				detail: map[string]any{"flagged": flagged},
+				next:   "/staff/victims",
+			}, nil
+		},
+	})
 }
 
 // victimDescriptions returns what the people shown wrote for the victim-bank
