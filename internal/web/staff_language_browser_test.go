@@ -20,7 +20,7 @@ import (
 )
 
 // rawKeyRE finds a catalogue key shown instead of its text.
-var rawKeyRE = regexp.MustCompile(`\b(nav|home|q|td|case|jobs|pref|stop|code|dur)_[a-z_]+\b`)
+var rawKeyRE = regexp.MustCompile(`\b(nav|home|q|td|case|jobs|pref|stop|code|dur|exch|sup|partners|refuse)_[a-z_]+\b`)
 
 // TestBrowserStaffLanguages: a supervisor switches the staff pages to each
 // language in the menu and finds the queue, a case and the takedowns page
@@ -66,11 +66,12 @@ func TestBrowserStaffLanguages(t *testing.T) {
 		lang                        vigil.Language
 		queue, caseTitle, takedowns string
 		removed, state              string
+		suppressed                  string
 	}{
-		{vigil.LangEN, "Queue", "Case", "Takedowns", "1 URL removed", "removed"},
-		{vigil.LangNL, "Wachtrij", "Dossier", "Verwijderingen", "1 URL verwijderd", "verwijderd"},
-		{vigil.LangFR, "File d'attente", "Dossier", "Retraits", "1 URL retirée", "retiré"},
-		{vigil.LangDE, "Warteschlange", "Fall", "Löschungen", "1 URL entfernt", "entfernt"},
+		{vigil.LangEN, "Queue", "Case", "Takedowns", "1 URL removed", "removed", "No entry is suppressed."},
+		{vigil.LangNL, "Wachtrij", "Dossier", "Verwijderingen", "1 URL verwijderd", "verwijderd", "Geen enkele vermelding is opgeschort."},
+		{vigil.LangFR, "File d'attente", "Dossier", "Retraits", "1 URL retirée", "retiré", "Aucune entrée n'est suspendue."},
+		{vigil.LangDE, "Warteschlange", "Fall", "Löschungen", "1 URL entfernt", "entfernt", "Kein Eintrag ist gesperrt."},
 	} {
 		t.Run(string(tc.lang), func(t *testing.T) {
 			// The switch returns to the page it was used on: the queue.
@@ -133,6 +134,11 @@ func TestBrowserStaffLanguages(t *testing.T) {
 			check("takedowns", tc.takedowns)
 			check("takedowns", tc.removed)
 			browsertest.Screenshot(ctx, t, "takedowns-"+string(tc.lang))
+			// The exchanges' suppressed entries, which supervisors watch.
+			if err := chromedp.Do(ctx, chromedp.Navigate(e.srv.URL+"/staff/exchanges/suppressed"), chromedp.WaitVisible("#suppressed")); err != nil {
+				t.Fatal(err)
+			}
+			check("suppressed entries", tc.suppressed)
 		})
 	}
 }
