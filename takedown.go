@@ -171,4 +171,7 @@ type KnownMedia struct {
 	Classification string
 	SeenAt         time.Time
 	FetchID        int64
+	// VPDQ is a video's frames where they are known (filled for
+	// referrals, so that the partner knows the video by its frames).
+	VPDQ []VideoFrame
 }

@@ -140,7 +140,7 @@ func registerTakedown(env *Env, cfg *config, tc *takedownConfig, db *store.DB, f
 		Store: db, Tracer: tracer, Rules: rules, Mailer: mailer, Sender: sender, Fetcher: fetcher, Blobs: vault,
 		Hotline: tc.Hotline, CaseRefPrefix: tc.CaseRefPrefix, FirstRecheck: tc.FirstRecheck, RecheckEvery: tc.RecheckEvery,
 		Logger:     env.Logger,
-		Federation: &takedown.Federation{Partners: db, Fetches: db, Client: client},
+		Federation: &takedown.Federation{Partners: db, Fetches: db, Videos: db, Client: client},
 	})
 	river.AddWorker(workers, &federation.StatusWorker{Store: db, Client: client, Logger: env.Logger})
 	return tracer.Close, nil

@@ -35,8 +35,9 @@ func BuildReferral(c Case, now time.Time) ([]byte, error) {
 			continue
 		}
 		seen[m.SHA256] = true
-		u.Media = append(u.Media, Item{SHA256: m.SHA256, MD5: m.MD5, PDQ: m.PDQ, Classification: m.Classification,
-			AssessedBy: c.Hotline, AssessedAt: c.AssessedAt.UTC(), EvidenceRef: fmt.Sprintf("fetch-%d", m.FetchID)})
+		u.Media = append(u.Media, Item{SHA256: m.SHA256, MD5: m.MD5, PDQ: m.PDQ, VPDQ: usableFrames(m.VPDQ),
+			Classification: m.Classification, AssessedBy: c.Hotline, AssessedAt: c.AssessedAt.UTC(),
+			EvidenceRef: fmt.Sprintf("fetch-%d", m.FetchID)})
 	}
 	for _, f := range c.Fetches {
 		if len(u.Evidence) >= MaxEvidence {
@@ -51,6 +52,23 @@ func BuildReferral(c Case, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("referral: %w", err)
 	}
 	return b, nil
+}
+
+// usableFrames keeps a video's frames that matching uses (quality at
+// least vigil.VideoMinQuality): the others never match and only take room.
+// None when none is usable or more than MaxVPDQFrames are: a list cut
+// short would be another video's, and the SHA-256 still travels.
+func usableFrames(fs []vigil.VideoFrame) []vigil.VideoFrame {
+	var out []vigil.VideoFrame
+	for _, f := range fs {
+		if f.Quality >= vigil.VideoMinQuality {
+			out = append(out, f)
+		}
+	}
+	if len(out) > MaxVPDQFrames {
+		return nil
+	}
+	return out
 }
 
 // addressOnly keeps the address of an "address:port" (a fetch's

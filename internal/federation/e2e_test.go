@@ -95,7 +95,7 @@ func start(t *testing.T, name string, db *store.DB, sim *simnet.Net, world *simw
 	takedown.Register(workers, takedown.Config{Store: db, Tracer: tracer, Rules: rules, Mailer: mailer, Sender: mailer,
 		Fetcher: f, Blobs: vault, Hotline: "Hotline " + name, CaseRefPrefix: prefix,
 		FirstRecheck: firstRecheck, RecheckEvery: 200 * time.Millisecond,
-		Federation: &takedown.Federation{Partners: db, Fetches: db, Client: h.key}})
+		Federation: &takedown.Federation{Partners: db, Fetches: db, Videos: db, Client: h.key}})
 	river.AddWorker(workers, &federation.StatusWorker{Store: db, Client: h.key})
 	queues := jobs.Queues(4, 2)
 	queues[jobargs.QueueTakedown] = takedown.QueueConfig()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -122,13 +123,60 @@ func TestBuildReferralParses(t *testing.T) {
 	}
 }
 
+// TestReferralVideoFrames: a video's usable frames travel (low-quality
+// ones, never matched, stay home), a list longer than the limit is left
+// out rather than cut, and hostile frames are refused.
+func TestReferralVideoFrames(t *testing.T) {
+	now := time.Now().UTC()
+	frames := func(n, quality int) []vigil.VideoFrame {
+		var fs []vigil.VideoFrame
+		for i := range n {
+			fs = append(fs, vigil.VideoFrame{Frame: i, Quality: quality, PDQ: fmt.Sprintf("%064x", i+1), Timestamp: float64(i)})
+		}
+		return fs
+	}
+	mixed := append(frames(3, 90), vigil.VideoFrame{Frame: 3, Quality: 10, PDQ: strings.Repeat("0", 64), Timestamp: 3})
+	b, err := BuildReferral(Case{Reference: "BE-2026-000002", Hotline: "Child Focus", URL: "https://example.org/v",
+		FirstSeen: now.Add(-time.Hour), Classification: "baseline", AssessedAt: now.Add(-time.Minute),
+		Media: []vigil.KnownMedia{
+			{SHA256: strings.Repeat("1", 64), Classification: "baseline", VPDQ: mixed},
+			{SHA256: strings.Repeat("2", 64), Classification: "baseline", VPDQ: frames(MaxVPDQFrames+1, 100)},
+			{SHA256: strings.Repeat("3", 64), Classification: "baseline", VPDQ: frames(2, 20)},
+		}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ParseReferral(b, now)
+	if err != nil {
+		t.Fatalf("%v\n%.300s", err, b)
+	}
+	m := r.URLs[0].Media
+	if len(m[0].VPDQ) != 3 || m[0].VPDQ[2] != mixed[2] || len(m[1].VPDQ) != 0 || len(m[2].VPDQ) != 0 {
+		t.Errorf("frames sent: %d %d %d", len(m[0].VPDQ), len(m[1].VPDQ), len(m[2].VPDQ))
+	}
+	for name, bad := range map[string]string{
+		"bad pdq":       `"pdq":"` + fmt.Sprintf("%064x", 1) + `"`,
+		"quality":       `"quality":90`,
+		"unknown field": `"timestamp":0`,
+	} {
+		with := map[string]string{"bad pdq": `"pdq":"zz"`, "quality": `"quality":101`, "unknown field": `"timestamp":0,"x":1`}[name]
+		body := strings.Replace(string(b), bad, with, 1)
+		if body == string(b) {
+			t.Fatalf("%s: nothing replaced", name)
+		}
+		if _, err := ParseReferral([]byte(body), now); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
 // FuzzParseReferral: whatever a partner sends, the parser answers within
 // its bounds, and what it accepts is normalised: it parses again to the
 // same referral.
 func FuzzParseReferral(f *testing.F) {
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	f.Add(validReferral(now))
-	f.Add([]byte(`{"version":1,"reference":"R","hotline":"x","sent_at":"2026-01-01T00:00:00Z","urls":[{"url":"http://a.b/","first_seen":"2026-01-01T00:00:00Z","media":[{"sha256":"` + strings.Repeat("0", 64) + `","vpdq":["` + strings.Repeat("f", 64) + `"]}]}]}`))
+	f.Add([]byte(`{"version":1,"reference":"R","hotline":"x","sent_at":"2026-01-01T00:00:00Z","urls":[{"url":"http://a.b/","first_seen":"2026-01-01T00:00:00Z","media":[{"sha256":"` + strings.Repeat("0", 64) + `","vpdq":[{"frame":1,"quality":90,"pdq":"` + strings.Repeat("F", 64) + `","timestamp":0.5},{"frame":0,"quality":80,"pdq":"` + strings.Repeat("e", 64) + `","timestamp":0}]}]}]}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"urls":null}`))
 	f.Fuzz(func(t *testing.T, body []byte) {

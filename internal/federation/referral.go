@@ -76,12 +76,15 @@ type Item struct {
 	SHA256 string `json:"sha256"`
 	MD5    string `json:"md5,omitempty"`
 	PDQ    string `json:"pdq,omitempty"`
-	// VPDQ is a video's frame hashes (PDQ, hex), in order.
-	VPDQ           []string  `json:"vpdq,omitempty"`
-	Classification string    `json:"classification,omitempty"`
-	AssessedBy     string    `json:"assessed_by,omitempty"` // the assessing hotline
-	AssessedAt     time.Time `json:"assessed_at,omitzero"`
-	EvidenceRef    string    `json:"evidence_ref,omitempty"`
+	// VPDQ is a video's vPDQ: its sampled frames (number, quality, PDQ,
+	// time), as Vigil's video banks hold them. The sender leaves out
+	// frames below vigil.VideoMinQuality (never matched) and the whole
+	// list when the rest passes MaxVPDQFrames.
+	VPDQ           []vigil.VideoFrame `json:"vpdq,omitempty"`
+	Classification string             `json:"classification,omitempty"`
+	AssessedBy     string             `json:"assessed_by,omitempty"` // the assessing hotline
+	AssessedAt     time.Time          `json:"assessed_at,omitzero"`
+	EvidenceRef    string             `json:"evidence_ref,omitempty"`
 }
 
 // Evidence is one fetch the sender recorded: when, from which address,
@@ -292,10 +295,9 @@ func checkItem(field string, it *Item, now time.Time) error {
 	if len(it.VPDQ) > MaxVPDQFrames {
 		return vigil.Errorf(vigil.ETOOLARGE, "%s.vpdq holds more than %d frames", field, MaxVPDQFrames)
 	}
-	for k := range it.VPDQ {
-		it.VPDQ[k] = strings.ToLower(it.VPDQ[k])
-		if !hex64RE.MatchString(it.VPDQ[k]) {
-			return vigil.Errorf(vigil.EINVALID, "%s.vpdq[%d] must be 64 hex digits", field, k)
+	if len(it.VPDQ) > 0 {
+		if err := vigil.ValidateVideoFrames(it.VPDQ); err != nil {
+			return vigil.Errorf(vigil.EINVALID, "%s.vpdq: %s", field, vigil.ErrorMessage(err))
 		}
 	}
 	var err error

@@ -46,6 +46,11 @@ func (ws *Workers) renderReferral(ctx context.Context, t *vigil.Takedown, tr *tr
 			h.Addresses = append(h.Addresses, a.IP.String())
 		}
 	}
+	if fed.Videos != nil {
+		if media, err = withVideoFrames(ctx, fed.Videos, media); err != nil {
+			return nil, err
+		}
+	}
 	ref := ws.caseRef(t)
 	body, err := federation.BuildReferral(federation.Case{Reference: ref, Hotline: ws.cfg.Hotline, URL: t.URL,
 		FirstSeen: t.FirstSeenAt, Classification: t.Classification, AssessedAt: t.CreatedAt, Hosting: h,
@@ -55,6 +60,30 @@ func (ws *Workers) renderReferral(ctx context.Context, t *vigil.Takedown, tr *tr
 	}
 	return &vigil.Outbound{Key: key, Kind: vigil.OutboundReferral, RouteKind: string(r.Kind), Recipient: p.Name,
 		MessageID: ref, Raw: body}, nil
+}
+
+// withVideoFrames returns media with each video's vPDQ frames, so that
+// the partner knows a video by its frames and not only by its bytes (a
+// video re-encoded on the way has another SHA-256). media is not changed.
+func withVideoFrames(ctx context.Context, videos interface {
+	MediaVideo(ctx context.Context, mediaID int64) (*vigil.MediaVideo, error)
+}, media []vigil.KnownMedia) ([]vigil.KnownMedia, error) {
+	out := make([]vigil.KnownMedia, len(media))
+	for i, m := range media {
+		out[i] = m
+		if m.MediaID == 0 {
+			continue
+		}
+		v, err := videos.MediaVideo(ctx, m.MediaID)
+		if vigil.IsNotFound(err) {
+			continue // not a video
+		}
+		if err != nil {
+			return nil, fmt.Errorf("video frames of media %d: %w", m.MediaID, err)
+		}
+		out[i].VPDQ = v.Frames
+	}
+	return out, nil
 }
 
 // sendReferral posts a claimed referral to its partner.

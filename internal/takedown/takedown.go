@@ -71,6 +71,10 @@ type Federation struct {
 	Fetches interface {
 		ListFetches(ctx context.Context, reportedURLID int64) ([]*vigil.Fetch, error)
 	}
+	// Videos gives a video's vPDQ frames for the referral (nil: none sent).
+	Videos interface {
+		MediaVideo(ctx context.Context, mediaID int64) (*vigil.MediaVideo, error)
+	}
 	Client *federation.Client
 }
 

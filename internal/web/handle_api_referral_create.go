@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
@@ -81,8 +82,8 @@ type acceptedItem struct {
 }
 
 // acceptedEntries turns the referral's classifications that the partner's
-// trust settings accept into entries of its bank (SHA-256, MD5 and PDQ of
-// each item).
+// trust settings accept into entries of its bank (SHA-256, MD5, PDQ and a
+// video's vPDQ of each item).
 func acceptedEntries(p *vigil.Partner, ref *federation.Referral) ([]*vigil.BankEntry, []acceptedItem) {
 	var entries []*vigil.BankEntry
 	var items []acceptedItem
@@ -111,6 +112,13 @@ func acceptedEntries(p *vigil.Partner, ref *federation.Referral) ([]*vigil.BankE
 			add(vigil.SignalSHA256, m.SHA256)
 			add(vigil.SignalMD5, m.MD5)
 			add(vigil.SignalPDQ, m.PDQ)
+			if len(m.VPDQ) > 0 {
+				// The video by its frames: a copy of it re-encoded, cut
+				// or framed differently is known too (the bank's
+				// thresholds decide).
+				entries = append(entries, &vigil.BankEntry{Signal: vigil.SignalVPDQ, Frames: slices.Clone(m.VPDQ),
+					Classification: m.Classification, AddedFrom: from, Note: note})
+			}
 		}
 	}
 	return entries, items

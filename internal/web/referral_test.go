@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -322,5 +323,57 @@ func TestTakedownsShowPartnerProgress(t *testing.T) {
 	_, page := e.get(sup, fmt.Sprintf("/staff/cases/%d", rep.URLs[0].ID))
 	if i := strings.Index(page, `id="case-partner-steps"`); i < 0 || !strings.Contains(page[i:], "meldpunt") || !strings.Contains(page[i:], "national") {
 		t.Errorf("the case page lacks the partner's steps")
+	}
+}
+
+func TestReferralVideoFrames(t *testing.T) { storetest.ForEach(t, testReferralVideoFrames) }
+
+// testReferralVideoFrames: a referred video's vPDQ frames, accepted under
+// the partner's settings, become a vpdq entry of its bank with the frames
+// as sent, and a copy of the video re-encoded on the way (other bytes,
+// frames a few bits off) matches it under the bank's thresholds: the
+// matcher knows it, no analyst sees it.
+func testReferralVideoFrames(t *testing.T, db *store.DB) {
+	e := newEnv(t, db)
+	rp := e.addReferralPartner("meldpunt", "NL")
+	now := time.Now().UTC().Truncate(time.Second)
+	var frames []vigil.VideoFrame
+	for i := range 8 {
+		frames = append(frames, vigil.VideoFrame{Frame: i * 25, Quality: 90, PDQ: fmt.Sprintf("%016x", uint64(i+1)*0x9e3779b97f4a7c15) +
+			strings.Repeat("5a", 24), Timestamp: float64(i)})
+	}
+	r := federation.Referral{Version: 1, Reference: "NL-2026-000077", Hotline: "Meldpunt", SentAt: now, URLs: []federation.URL{{
+		URL: "https://files.example.nl/v.mp4", FirstSeen: now.Add(-time.Hour), Classification: "baseline",
+		Media: []federation.Item{{SHA256: strings.Repeat("7", 64), VPDQ: frames, Classification: "baseline", AssessedBy: "Meldpunt", AssessedAt: now}},
+	}}}
+	body, _ := json.Marshal(r)
+	if st, b := e.send(e.signed(rp, "/api/v1/referrals", body, nil)); st != http.StatusCreated || !strings.Contains(b, `"accepted":1`) {
+		t.Fatalf("referral: %d %s", st, b)
+	}
+	ctx := context.Background()
+	bank, err := db.FindBankByName(ctx, vigil.PartnerBankName("meldpunt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := db.BankEntries(ctx, bank.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var video *vigil.BankEntry
+	for _, en := range entries {
+		if en.Signal == vigil.SignalVPDQ {
+			video = en
+		}
+	}
+	if len(entries) != 2 || video == nil || len(video.Frames) != len(frames) || video.Frames[3] != frames[3] ||
+		video.Value != vigil.VideoDigest(frames) || video.Classification != "baseline" {
+		t.Fatalf("bank entries (SHA-256 and vPDQ): %+v", entries)
+	}
+	copied := slices.Clone(frames)
+	for i := range copied {
+		copied[i].PDQ = "f" + copied[i].PDQ[1:] // a few bits off each frame
+	}
+	if m := vigil.CompareVideos(copied, video.Frames, vigil.VideoFrameDistance); !m.Matches(float64(bank.VideoQueryPercent), float64(bank.VideoCompPercent)) {
+		t.Errorf("a re-encoded copy does not match the partner's video: %+v", m)
 	}
 }
