@@ -65,6 +65,18 @@ func Do(ctx context.Context, hc *http.Client, req *http.Request, timeout time.Du
 	}
 }
 
+// GetJSON is Do for a GET that wants a JSON answer, with the credentials
+// auth puts in its headers (never in the URL, which errors and logs show).
+func GetJSON(ctx context.Context, hc *http.Client, link string, auth func(*http.Request), timeout time.Duration, maxBody int64) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	auth(req)
+	req.Header.Set("Accept", "application/json")
+	return Do(ctx, hc, req, timeout, maxBody)
+}
+
 // MaxRetryAfter caps the wait a service may ask for.
 const MaxRetryAfter = 10 * time.Minute
 

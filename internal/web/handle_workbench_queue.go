@@ -44,6 +44,8 @@ type queueCard struct {
 	*vigil.QueueItem
 	Video    bool
 	Revealed bool
+	// Container is shown in place of a preview for an archive or a PDF.
+	Container *containerView
 }
 
 type queueData struct {
@@ -110,7 +112,14 @@ func (s *Server) handleQueue(w http.ResponseWriter, r *http.Request) {
 	reveal, _ := strconv.ParseInt(r.URL.Query().Get("reveal"), 10, 64)
 	selected, _ := strconv.ParseInt(r.URL.Query().Get("item"), 10, 64)
 	for _, it := range items {
-		data.Items = append(data.Items, queueCard{QueueItem: it, Video: it.Media.Class == "video", Revealed: it.Media.ID == reveal})
+		card := queueCard{QueueItem: it, Video: it.Media.Class == "video", Revealed: it.Media.ID == reveal}
+		if vigil.IsContainer(it.Media.Class) {
+			if card.Container, err = s.containerOf(r.Context(), it.Media); err != nil {
+				s.workbenchError(w, "container", err)
+				return
+			}
+		}
+		data.Items = append(data.Items, card)
 		if it.Media.ID == selected || data.Selected == 0 {
 			data.Selected = it.Media.ID
 		}

@@ -155,13 +155,7 @@ func (c *Client) fetch(ctx context.Context, cp checkpoint) (int, []byte, error) 
 		q.Set("nextPageToken", cp.Token)
 	}
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return 0, nil, fmt.Errorf("stopncii: %w", err)
-	}
-	c.auth(req)
-	req.Header.Set("Accept", "application/json")
-	status, body, err := exchange.Do(ctx, c.hc, req, c.Timeout, MaxPageBytes)
+	status, body, err := exchange.GetJSON(ctx, c.hc, u.String(), c.auth, c.Timeout, MaxPageBytes)
 	if err != nil {
 		return status, nil, fmt.Errorf("stopncii: %w", err)
 	}

@@ -237,13 +237,7 @@ func (c *Client) sameOrigin(link string) (string, error) {
 }
 
 func (c *Client) get(ctx context.Context, link string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return 0, nil, fmt.Errorf("threatexchange: %w", err)
-	}
-	c.auth(req)
-	req.Header.Set("Accept", "application/json")
-	status, body, err := exchange.Do(ctx, c.hc, req, c.Timeout, MaxPageBytes)
+	status, body, err := exchange.GetJSON(ctx, c.hc, link, c.auth, c.Timeout, MaxPageBytes)
 	if err != nil {
 		return status, nil, fmt.Errorf("threatexchange: %w", err)
 	}

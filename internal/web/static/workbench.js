@@ -188,7 +188,9 @@
     switch (k) {
       case 'j': select(Math.max(nextOpen(current + 1, 1), current)); break;
       case 'k': select(Math.max(nextOpen(current - 1, -1), 0)); break;
-      case 'r': reveal(card.querySelector('.wb-reveal')); break;
+      case 'r': // a container (archive, PDF) has no reveal: its card is text
+        if (card.querySelector('.wb-reveal')) { reveal(card.querySelector('.wb-reveal')); }
+        break;
       case 'o': form.querySelector('textarea').focus(); break;
       case 'Enter': form.requestSubmit(); break;
       case 'y': applyNear(); break;
