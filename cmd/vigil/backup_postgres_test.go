@@ -23,6 +23,7 @@ func TestBackupRestorePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs pg_dump and pg_restore")
 	}
+	t.Parallel()                      // mostly waiting on processes and PostgreSQL
 	dbURL := storetest.PostgresURL(t) // skips without VIGIL_TEST_POSTGRES
 	pgRestore, err := exec.LookPath("pg_restore")
 	if err != nil {

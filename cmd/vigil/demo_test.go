@@ -15,6 +15,7 @@ import (
 // takedown path closing a case as removed.
 func TestDemoCheck(t *testing.T) {
 	needVigil(t)
+	t.Parallel() // a process on a port of its own, much of it waiting on its world
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, vigilBin, "demo", "--check", "--addr", "127.0.0.1:0", "--data", t.TempDir())

@@ -32,6 +32,7 @@ import (
 // one case.
 func TestReferralOnceAcrossSIGKILL(t *testing.T) {
 	needVigil(t)
+	t.Parallel() // mostly waiting on the partner, the kill and the rescue
 	ctx := context.Background()
 	data, dbURL := storeURLs(t, "sqlite")
 	sim, err := simnet.Start(simnet.Options{BenchImages: 3, BenchPerPage: 3})
