@@ -59,7 +59,7 @@ func ParseCountries(s string) ([]string, error) {
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' }) {
 		c := strings.ToUpper(f)
 		if !countryCodeRE.MatchString(c) {
-			return nil, Errorf(EINVALID, "%q is not an ISO 3166-1 alpha-2 country code", f)
+			return nil, Errorf(EINVALID, "%q is not an ISO 3166-1 alpha-2 country code", f).WithKey("partners_err_country", f)
 		}
 		if !slices.Contains(out, c) {
 			out = append(out, c)
@@ -72,7 +72,7 @@ func ParseCountries(s string) ([]string, error) {
 func ParsePartnerKey(s string) (ed25519.PublicKey, error) {
 	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil || len(b) != ed25519.PublicKeySize {
-		return nil, Errorf(EINVALID, "the public key must be a base64 Ed25519 public key (as `vigil partner key` prints it)")
+		return nil, Errorf(EINVALID, "the public key must be a base64 Ed25519 public key (as `vigil partner key` prints it)").WithKey("partners_err_public_key")
 	}
 	return ed25519.PublicKey(b), nil
 }
@@ -84,10 +84,10 @@ const MaxPartnerAPIKey = 512
 func (p *Partner) Validate() error {
 	p.Name = strings.TrimSpace(p.Name)
 	if !partnerNameRE.MatchString(p.Name) {
-		return Errorf(EINVALID, "partner name %q must be 1–64 characters: lower-case letters, digits, '.', '_' or '-'", p.Name)
+		return Errorf(EINVALID, "partner name %q must be 1–64 characters: lower-case letters, digits, '.', '_' or '-'", p.Name).WithKey("partners_err_name", p.Name)
 	}
 	if len(p.Countries) == 0 {
-		return Errorf(EINVALID, "a partner serves at least one country")
+		return Errorf(EINVALID, "a partner serves at least one country").WithKey("partners_err_no_country")
 	}
 	cs, err := ParseCountries(strings.Join(p.Countries, ","))
 	if err != nil {
@@ -99,7 +99,7 @@ func (p *Partner) Validate() error {
 		u, err := url.Parse(p.BaseURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
 			u.RawQuery != "" || u.Fragment != "" {
-			return Errorf(EINVALID, "the partner's URL must be an https:// address with no credentials, query or fragment")
+			return Errorf(EINVALID, "the partner's URL must be an https:// address with no credentials, query or fragment").WithKey("partners_err_url")
 		}
 	}
 	if _, err := ParsePartnerKey(p.PublicKey); err != nil {
@@ -108,17 +108,17 @@ func (p *Partner) Validate() error {
 	p.PublicKey = strings.TrimSpace(p.PublicKey)
 	p.APIKey = strings.TrimSpace(p.APIKey)
 	if len(p.APIKey) > MaxPartnerAPIKey || strings.ContainsAny(p.APIKey, " \t\r\n") {
-		return Errorf(EINVALID, "the API key at the partner must be one token of at most %d bytes", MaxPartnerAPIKey)
+		return Errorf(EINVALID, "the API key at the partner must be one token of at most %d bytes", MaxPartnerAPIKey).WithKey("partners_err_api_key", MaxPartnerAPIKey)
 	}
 	if p.BaseURL != "" && p.APIKey == "" {
-		return Errorf(EINVALID, "a partner running Vigil needs our API key at the partner (scope referral)")
+		return Errorf(EINVALID, "a partner running Vigil needs our API key at the partner (scope referral)").WithKey("partners_err_api_key_needed")
 	}
 	p.AgeRecipient = strings.TrimSpace(p.AgeRecipient)
 	if p.AgeRecipient != "" && (!strings.HasPrefix(p.AgeRecipient, "age1") || len(p.AgeRecipient) > 100) {
-		return Errorf(EINVALID, "the partner's media key must be an age public key (age1…)")
+		return Errorf(EINVALID, "the partner's media key must be an age public key (age1…)").WithKey("partners_err_age")
 	}
 	if p.SendMedia && p.AgeRecipient == "" {
-		return Errorf(EINVALID, "sending media needs the partner's age public key: media are never sent in plain form")
+		return Errorf(EINVALID, "sending media needs the partner's age public key: media are never sent in plain form").WithKey("partners_err_age_needed")
 	}
 	return nil
 }

@@ -28,8 +28,18 @@ type Error struct {
 	Code    string
 	Message string
 	// Key names a translatable message (see internal/web/i18n) for errors
-	// shown to reporters; empty when Message is enough.
-	Key string
+	// shown to reporters and staff; empty when Message is enough. Args
+	// fill the translation's {1}, {2}.
+	Key  string
+	Args []any
+}
+
+// WithKey names the catalogue text that shows e in the staff member's or
+// reporter's language (Message stays the English text for the CLI, the
+// API and logs).
+func (e *Error) WithKey(key string, args ...any) *Error {
+	e.Key, e.Args = key, args
+	return e
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("vigil: %s: %s", e.Code, e.Message) }

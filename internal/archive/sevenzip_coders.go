@@ -16,8 +16,12 @@ import (
 // before any size limit applies. The coders are therefore read first and
 // an archive whose decoders would need more than Limits.MaxDecoderMemory
 // is refused. BCJ2, BCJ, Delta, Deflate, BZip2 and AES declare no memory
-// (their state is fixed and small); zstd, Brotli and LZ4 read their window
-// from the stream, within their libraries' own bounds.
+// (their state is fixed and small). Brotli (16 MiB window without the
+// large-window option, which the reader does not take) and LZ4 (4 MiB
+// blocks) are bounded by their formats. Zstandard (7-Zip-zstd's method)
+// declares its window inside the packed stream, where klauspost/compress
+// allocates up to 512 MiB for a 14-byte frame (measured): folders using it
+// are refused as unsupported rather than decoded unchecked.
 
 // 7z property IDs (7zFormat.txt, "Property IDs").
 const (
@@ -37,6 +41,7 @@ var (
 	coderLZMA  = []byte{0x03, 0x01, 0x01}
 	coderLZMA2 = []byte{0x21}
 	coderPPMd  = []byte{0x03, 0x04, 0x01}
+	coderZstd  = []byte{0x04, 0xf7, 0x11, 0x01}
 )
 
 // sevenZipCoder is one coder of a folder as the header declares it.
@@ -74,6 +79,9 @@ func coderMemory(c sevenZipCoder) (int64, error) {
 // checkCoders refuses coders that declare more memory than the limit.
 func (a *Archive) checkCoders(coders []sevenZipCoder, where string) error {
 	for _, c := range coders {
+		if bytes.Equal(c.id, coderZstd) {
+			return refuse(ReasonUnsupported, "7z %s: Zstandard, whose window the header does not declare, is not decoded", where)
+		}
 		mem, err := coderMemory(c)
 		if err != nil {
 			return refuse(ReasonMalformed, "7z %s: %v", where, err)

@@ -61,6 +61,7 @@ func TestDecoderMemory(t *testing.T) {
 		{"lzma2 header", hostile7z([]byte{0x21}, []byte{40}, true), archive.ReasonDecoderMemory},
 		{"ppmd folder", hostile7z([]byte{0x03, 0x04, 0x01}, []byte{6, 0, 0, 0, 0x80}, false), archive.ReasonDecoderMemory},
 		{"bad lzma props", hostile7z(lzma, []byte{0x5d}, true), archive.ReasonMalformed},
+		{"zstd folder", hostile7z([]byte{0x04, 0xf7, 0x11, 0x01}, []byte{1, 5, 3}, false), archive.ReasonUnsupported},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// HeapPeak samples; TotalAlloc also counts an allocation

@@ -34,7 +34,7 @@ func (s *Server) handleStaffExchangeAdd(w http.ResponseWriter, r *http.Request) 
 		if v = strings.TrimSpace(v); v != "" {
 			t, err := vigil.ParseSignalType(v)
 			if err != nil {
-				refuse(vigil.ErrorMessage(err))
+				refuse(s.staffErrorText(r, err))
 				return
 			}
 			x.SignalTypes = append(x.SignalTypes, t)
@@ -64,7 +64,7 @@ func (s *Server) handleStaffExchangeAdd(w http.ResponseWriter, r *http.Request) 
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
-		refuse(vigil.ErrorMessage(err))
+		refuse(s.staffErrorText(r, err))
 		return
 	}
 	if err := s.audit(r, "exchange.add", "exchange:"+x.Name, map[string]any{"kind": x.Kind, "bank": f("bank"),

@@ -32,7 +32,7 @@ func (s *Server) handlePartnerAdd(w http.ResponseWriter, r *http.Request) {
 		if httpStatus(err) == http.StatusInternalServerError {
 			s.logger.Error("add partner", "err", err)
 		}
-		s.renderPartners(w, r, httpStatus(err), vigil.ErrorMessage(err), "")
+		s.renderPartners(w, r, httpStatus(err), s.staffErrorText(r, err), "")
 		return
 	}
 	if err := s.audit(r, "partner.add", "partner:"+p.Name, map[string]any{"countries": p.Countries, "url": p.BaseURL,

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/vigil-hotline/vigil"
 )
 
 // handlePartnerRemove removes a partner: its referrals stay on the
@@ -18,7 +16,7 @@ func (s *Server) handlePartnerRemove(w http.ResponseWriter, r *http.Request) {
 		if httpStatus(err) == http.StatusInternalServerError {
 			s.logger.Error("remove partner", "err", err)
 		}
-		s.renderPartners(w, r, httpStatus(err), vigil.ErrorMessage(err), "")
+		s.renderPartners(w, r, httpStatus(err), s.staffErrorText(r, err), "")
 		return
 	}
 	if err := s.audit(r, "partner.remove", "partner:"+name, nil); err != nil {

@@ -64,7 +64,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		err = vigil.ValidatePassword(r.PostFormValue("password"))
 	}
 	if err != nil {
-		s.renderUsers(w, r, httpStatus(err), vigil.ErrorMessage(err), "")
+		s.renderUsers(w, r, httpStatus(err), s.staffErrorText(r, err), "")
 		return
 	}
 	hash, err := auth.HashPassword(r.PostFormValue("password"), s.cfg.Accounts.Argon2)
@@ -78,7 +78,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		if httpStatus(err) == http.StatusInternalServerError {
 			s.logger.Error("create user", "err", err)
 		}
-		s.renderUsers(w, r, httpStatus(err), vigil.ErrorMessage(err), "")
+		s.renderUsers(w, r, httpStatus(err), s.staffErrorText(r, err), "")
 		return
 	}
 	s.userDone(w, r, "user.create", u, map[string]any{"name": u.Name, "role": u.Role}, "created")
@@ -119,7 +119,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request, up vigil.Use
 		if httpStatus(err) == http.StatusInternalServerError {
 			s.logger.Error("update user", "err", err)
 		}
-		s.renderUsers(w, r, httpStatus(err), vigil.ErrorMessage(err), "")
+		s.renderUsers(w, r, httpStatus(err), s.staffErrorText(r, err), "")
 		return
 	}
 	if detail == nil {
@@ -152,7 +152,7 @@ func (s *Server) handleUserRole(w http.ResponseWriter, r *http.Request) {
 	}
 	role, err := vigil.ParseRole(formRoles(r))
 	if err != nil {
-		s.renderUsers(w, r, http.StatusBadRequest, vigil.ErrorMessage(err), "")
+		s.renderUsers(w, r, http.StatusBadRequest, s.staffErrorText(r, err), "")
 		return
 	}
 	s.updateUser(w, r, vigil.UserUpdate{Role: &role}, "user.role", "role", nil)
@@ -164,7 +164,7 @@ func (s *Server) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	pw := r.PostFormValue("password")
 	if err := vigil.ValidatePassword(pw); err != nil {
-		s.renderUsers(w, r, http.StatusBadRequest, vigil.ErrorMessage(err), "")
+		s.renderUsers(w, r, http.StatusBadRequest, s.staffErrorText(r, err), "")
 		return
 	}
 	hash, err := auth.HashPassword(pw, s.cfg.Accounts.Argon2)

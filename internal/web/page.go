@@ -43,7 +43,8 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, lang vigil.Lang
 func (s *Server) userMessage(lang vigil.Language, err error) string {
 	var e *vigil.Error
 	if errors.As(err, &e) && e.Key != "" {
-		return s.catalog.T(lang, e.Key)
+		p := &page{Lang: lang, T: s.catalog.texts[lang]}
+		return p.Tf(e.Key, e.Args...)
 	}
 	switch httpStatus(err) {
 	case http.StatusNotFound:

@@ -143,6 +143,16 @@ func TestStaffAdminPagesLanguages(t *testing.T) {
 		t.Errorf("forged removal: %d", resp.StatusCode)
 	}
 	checkLanguage(t, "exchanges forged form", body, "Hash-Austausch")
+	// A domain refusal (a bad key) reads in the language too.
+	bad := url.Values{"csrf": {e.formToken(admin, "/staff/partners")}, "name": {"lu"}, "countries": {"LU"}, "public_key": {"not a key"}}
+	resp, body = e.postForm(admin, "/staff/partners?lang=fr", bad)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad partner key: %d", resp.StatusCode)
+	}
+	checkLanguage(t, "partners refusal", body, "La clé publique doit être une clé Ed25519")
+	bad.Set("countries", "L1")
+	_, body = e.postForm(admin, "/staff/partners?lang=de", bad)
+	checkLanguage(t, "partners refusal", body, "„L1“ ist kein Ländercode")
 	// A refusal with no page of its own is a plain text in the language.
 	resp, body = e.postForm(ann, dispute+"?lang=fr", url.Values{"csrf": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Le formulaire a expiré") {
