@@ -81,34 +81,7 @@ func TestPipelineKnownVideo(t *testing.T) {
 		if _, err := db.AddBankEntries(ctx, b.ID, []*vigil.BankEntry{{Signal: vigil.SignalVPDQ, Frames: known.Frames, Classification: "baseline"}}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := match.New(ctx, match.Config{Store: db, PollInterval: 50 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { m.Close() })
-
-		res := simnet.NewResolver()
-		res.Set("videos.example", addr.Addr())
-		f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: []netip.AddrPort{addr}}, Resolver: res,
-			Timeout: 20 * time.Second, RetryBase: 10 * time.Millisecond})
-		t.Cleanup(f.Close)
-		vault := testrig.Vault(t)
-		vh := video.New(tools, video.Options{Interval: 1, Limits: video.Limits{MaxDuration: time.Minute, Timeout: time.Minute}})
-		p := &jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: m, Budget: vigil.DefaultCrawlBudget, MaxDepth: 1,
-			Video: vh, VideoHashers: 2}
-		workers := river.NewWorkers()
-		p.Register(workers)
-		stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
-			Workers: workers, Queues: jobs.Queues(4, 2), PollInterval: 50 * time.Millisecond, RescueAfter: 2 * time.Minute,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = stop(sctx)
-		})
+		startVideoPipeline(t, db, tools, addr)
 
 		rep, err := vigil.NewReport(vigil.ReportInput{URLs: []string{"http://videos.example:" + port + "/gateway.html"}}, vigil.SourceForm, time.Now())
 		if err != nil {
@@ -147,5 +120,40 @@ func TestPipelineKnownVideo(t *testing.T) {
 		if td.Classification != "baseline" {
 			t.Errorf("takedown: %+v", td)
 		}
+	})
+}
+
+// startVideoPipeline runs the crawl pipeline with video hashing on db, its
+// fetcher allowed to videos.example at addr only.
+func startVideoPipeline(t *testing.T, db *store.DB, tools video.Tools, addr netip.AddrPort) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := match.New(ctx, match.Config{Store: db, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+
+	res := simnet.NewResolver()
+	res.Set("videos.example", addr.Addr())
+	f := crawl.NewFetcher(crawl.Config{Policy: crawl.Policy{AllowAddrs: []netip.AddrPort{addr}}, Resolver: res,
+		Timeout: 20 * time.Second, RetryBase: 10 * time.Millisecond})
+	t.Cleanup(f.Close)
+	vault := testrig.Vault(t)
+	vh := video.New(tools, video.Options{Interval: 1, Limits: video.Limits{MaxDuration: time.Minute, Timeout: time.Minute}})
+	p := &jobs.Pipeline{Store: db, Fetcher: f, Blobs: vault, Matcher: m, Budget: vigil.DefaultCrawlBudget, MaxDepth: 1,
+		Video: vh, VideoHashers: 2}
+	workers := river.NewWorkers()
+	p.Register(workers)
+	stop, err := db.Driver().StartWorkers(ctx, store.WorkerConfig{
+		Workers: workers, Queues: jobs.Queues(4, 2), PollInterval: 50 * time.Millisecond, RescueAfter: 2 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = stop(sctx)
 	})
 }

@@ -24,7 +24,7 @@ func TestWorkbenchContainer(t *testing.T) {
 	e := newEnv(t, db, withWorkbench(db, vault))
 	arc, _ := benignItem(t, vault, 301, simnet.Variant{})
 	pic, _ := benignItem(t, vault, 302, simnet.Variant{})
-	_, ids := storetest.SeedCase(t, db, "https://files.example/set.7z", []storetest.SeedItem{arc, pic})
+	caseID, ids := storetest.SeedCase(t, db, "https://files.example/set.7z", []storetest.SeedItem{arc, pic})
 	// The first item stands for the archive: what the extract task
 	// records of an archive it could not wholly examine.
 	storetest.Exec(t, db, `UPDATE media SET class = 'archive', mime = 'application/x-7z-compressed',
@@ -48,7 +48,7 @@ func TestWorkbenchContainer(t *testing.T) {
 	for _, want := range []string{
 		"Queued because:", "encrypted", "(2 of 3 entries)", "3 entries",
 		"<code>dir/a.jpg</code>", "12,345", fmt.Sprintf(`href="/staff/queue?item=%d#item-%d">Item %d</a>`, ids[1], ids[1], ids[1]),
-		"unknown, queued", "<code>secret/&lt;b&gt;.png</code>", "not a picture or video",
+		"for analysts", "<code>secret/&lt;b&gt;.png</code>", "not a picture or video",
 	} {
 		if !strings.Contains(card, want) {
 			t.Errorf("the archive's card lacks %q:\n%s", want, card)
@@ -60,6 +60,12 @@ func TestWorkbenchContainer(t *testing.T) {
 	// The picture beside it keeps its preview.
 	if !strings.Contains(body, fmt.Sprintf(`src="/staff/media/%d/preview"`, ids[1])) {
 		t.Error("the picture lost its preview")
+	}
+	// The case page names the container instead of a preview.
+	resp, body = e.get(ann, fmt.Sprintf("/staff/cases/%d", caseID))
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, fmt.Sprintf("/staff/media/%d/preview", ids[0])) ||
+		!strings.Contains(body, fmt.Sprintf("/staff/media/%d/preview", ids[1])) {
+		t.Errorf("case page: %d, or it asks for a preview of the archive", resp.StatusCode)
 	}
 	// In Dutch, French and German, from the catalogue.
 	for lang, want := range map[string]string{"nl": "In de wachtrij omdat:", "fr": "Mis en file parce que :", "de": "In der Warteschlange, weil:"} {
