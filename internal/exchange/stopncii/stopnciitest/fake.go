@@ -22,7 +22,8 @@ import (
 	"sort"
 	"strconv"
 	"sync"
-	"time"
+
+	"github.com/vigil-hotline/vigil/internal/exchange/exchangetest"
 )
 
 // Record is one hash in the fake's list.
@@ -42,14 +43,14 @@ type Feedback struct {
 // Server is the fake.
 type Server struct {
 	*httptest.Server
-	SubscriptionKey string
-	FunctionKey     string
+	exchangetest.Faults // Fault, Stall
+	SubscriptionKey     string
+	FunctionKey         string
 
 	mu       sync.Mutex
 	clock    int64
 	records  map[string]*Record // by hash value
 	tokens   map[string]run
-	faults   []func(w http.ResponseWriter) bool
 	feedback []Feedback
 }
 
@@ -101,27 +102,7 @@ func (s *Server) ExpireTokens() {
 
 // Fail answers the next n requests with status.
 func (s *Server) Fail(n, status int) {
-	for range n {
-		s.Fault(func(w http.ResponseWriter) bool {
-			if status == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "0")
-			}
-			http.Error(w, `{"message":"fake failure"}`, status)
-			return true
-		})
-	}
-}
-
-// Stall holds the next request for d.
-func (s *Server) Stall(d time.Duration) {
-	s.Fault(func(http.ResponseWriter) bool { time.Sleep(d); return false })
-}
-
-// Fault queues f for the next request; it answers by returning true.
-func (s *Server) Fault(f func(w http.ResponseWriter) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
+	s.FailWith(n, status, `{"message":"fake failure"}`)
 }
 
 // Feedback returns the feedback received, in order.
@@ -132,13 +113,7 @@ func (s *Server) Feedback() []Feedback {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	var fault func(http.ResponseWriter) bool
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
-	s.mu.Unlock()
-	if fault != nil && fault(w) {
+	if s.Answer(w) {
 		return
 	}
 	if r.Header.Get("Ocp-Apim-Subscription-Key") != s.SubscriptionKey ||

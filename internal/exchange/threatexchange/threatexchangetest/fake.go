@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigil-hotline/vigil/internal/exchange/exchangetest"
 )
 
 // Descriptor is one threat descriptor in the fake's privacy group.
@@ -41,13 +43,13 @@ type Descriptor struct {
 // Server is the fake.
 type Server struct {
 	*httptest.Server
-	Group string
-	Token string
+	exchangetest.Faults // Fault, Stall
+	Group               string
+	Token               string
 
 	mu          sync.Mutex
 	descriptors map[string]*Descriptor
 	cursors     map[string]cursor
-	faults      []func(w http.ResponseWriter) bool
 	reactions   map[string][]string
 	requests    int
 	nextID      int64
@@ -106,31 +108,7 @@ func (s *Server) ExpireCursors() {
 
 // Fail answers the next n requests with status (429 with Retry-After: 0).
 func (s *Server) Fail(n, status int) {
-	for range n {
-		s.Fault(func(w http.ResponseWriter) bool {
-			if status == http.StatusTooManyRequests {
-				w.Header().Set("Retry-After", "0")
-			}
-			http.Error(w, `{"error":{"message":"fake failure","type":"FakeException","code":2}}`, status)
-			return true
-		})
-	}
-}
-
-// Stall holds the next request for d before answering normally.
-func (s *Server) Stall(d time.Duration) {
-	s.Fault(func(http.ResponseWriter) bool {
-		time.Sleep(d)
-		return false
-	})
-}
-
-// Fault queues f for the next request: it may answer (returning true) or
-// let the fake answer.
-func (s *Server) Fault(f func(w http.ResponseWriter) bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
+	s.FailWith(n, status, `{"error":{"message":"fake failure","type":"FakeException","code":2}}`)
 }
 
 // Reactions returns the reactions posted to a descriptor, in order.
@@ -150,12 +128,8 @@ func (s *Server) Requests() int {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.requests++
-	var fault func(http.ResponseWriter) bool
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
 	s.mu.Unlock()
-	if fault != nil && fault(w) {
+	if s.Answer(w) {
 		return
 	}
 	token := r.URL.Query().Get("access_token")
