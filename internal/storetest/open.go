@@ -62,6 +62,18 @@ func ForEach(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	}
 }
 
+// ForEachParallel is ForEach with the kinds side by side, for tests that
+// mostly wait (on River's scheduler, on timers) and share nothing between
+// the kinds.
+func ForEachParallel(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	for _, kind := range Kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, Open(t, kind))
+		})
+	}
+}
+
 // OpenSQLite opens and migrates a SQLite store at path. A new store
 // starts as a copy of one migrated once per test binary: migrating takes
 // a fifth of a second, and the tests open hundreds of stores.

@@ -193,7 +193,8 @@ func TestRemovedAfterSecondNotice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits on River's scheduler, which moves a scheduled job every 5 s; the store's recheck writes are in storetest (TakedownRecheck)")
 	}
-	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+	t.Parallel() // waiting on River's scheduler, as the tests beside it
+	storetest.ForEachParallel(t, func(t *testing.T, db *store.DB) {
 		h := newHarness(t, db, simworld.Options{RenoticeInterval: 300 * time.Millisecond, EscalateAfter: 5})
 		h.world.Mail.OnMessage = func(m mailcatcher.Message) {
 			if len(h.world.Mail.To(simworld.ProviderUS)) == 2 {
@@ -234,6 +235,7 @@ func TestEscalatedWhileUp(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits on River's scheduler, which moves a scheduled job every 5 s; the store's recheck writes are in storetest (TakedownRecheck)")
 	}
+	t.Parallel() // waiting on River's scheduler, as the tests beside it
 	db := storetest.Open(t, "sqlite")
 	h := newHarness(t, db, simworld.Options{RenoticeInterval: 200 * time.Millisecond, EscalateAfter: 1})
 	id := h.report(t, h.sim.URL(simnet.Mirror, "/"))

@@ -118,7 +118,8 @@ func (v *victimSite) status(code string) (found, removed string) {
 // analyst); the status page counts one copy found, then one removed once
 // the provider takes it down.
 func TestVictimCopyFoundAndRemoved(t *testing.T) {
-	storetest.ForEach(t, func(t *testing.T, db *store.DB) {
+	t.Parallel() // waiting on River's scheduler and the crawl, as the tests beside it
+	storetest.ForEachParallel(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		m, err := match.New(ctx, match.Config{Store: db, PollInterval: 50 * time.Millisecond})
 		if err != nil {

@@ -138,6 +138,14 @@ func TestStaffAdminPagesLanguages(t *testing.T) {
 		t.Errorf("bad schedule: %d", resp.StatusCode)
 	}
 	checkLanguage(t, "exchanges refusal", body, "De planning moet een duur zijn")
+	form.Set("schedule", "12h")
+	form.Set("signals", "md4")
+	_, body = e.postForm(admin, "/staff/exchanges?lang=fr", form)
+	checkLanguage(t, "exchanges refusal", body, "« md4 » n'est pas un type de signal")
+	form.Set("signals", "")
+	form.Set("kind", "ncmec")
+	_, body = e.postForm(admin, "/staff/exchanges?lang=de", form)
+	checkLanguage(t, "exchanges refusal", body, "Die API des NCMEC nutzt Basic-Authentifizierung")
 	resp, body = e.postForm(admin, "/staff/exchanges/"+strconv.FormatInt(x.ID, 10)+"/remove?lang=de", url.Values{"csrf": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("forged removal: %d", resp.StatusCode)
