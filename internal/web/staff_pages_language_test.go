@@ -161,6 +161,10 @@ func TestStaffAdminPagesLanguages(t *testing.T) {
 	bad.Set("countries", "L1")
 	_, body = e.postForm(admin, "/staff/partners?lang=de", bad)
 	checkLanguage(t, "partners refusal", body, "„L1“ ist kein Ländercode")
+	// And on the users page.
+	_, body = e.postForm(admin, "/staff/users?lang=nl", url.Values{"csrf": {e.formToken(admin, "/staff/users")}, "name": {"nieuw"},
+		"role": {"analyst"}, "password": {"kort"}})
+	checkLanguage(t, "users refusal", body, "Een wachtwoord moet 12 tot")
 	// A refusal with no page of its own is a plain text in the language.
 	resp, body = e.postForm(ann, dispute+"?lang=fr", url.Values{"csrf": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Le formulaire a expiré") {
