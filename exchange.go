@@ -98,49 +98,49 @@ const MinExchangeSchedule = time.Minute
 // Validate checks an exchange and its credentials before they are stored.
 func (x *Exchange) Validate(c ExchangeCredentials) error {
 	if !exchangeNameRE.MatchString(x.Name) {
-		return Errorf(EINVALID, "exchange name %q must be 1–64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", x.Name)
+		return Errorf(EINVALID, "exchange name %q must be 1–64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", x.Name).WithKey("exch_err_name", x.Name)
 	}
 	if !slices.Contains(ExchangeKinds, x.Kind) {
-		return Errorf(EINVALID, "unknown exchange kind %q (want %s)", x.Kind, strings.Join(ExchangeKinds, ", "))
+		return Errorf(EINVALID, "unknown exchange kind %q (want %s)", x.Kind, strings.Join(ExchangeKinds, ", ")).WithKey("exch_err_kind", x.Kind)
 	}
 	if x.URL == "" && (x.Kind == ExchangeHTTPList || x.Kind == ExchangeNCMEC) {
-		return Errorf(EINVALID, "an exchange of kind %s needs --url", x.Kind)
+		return Errorf(EINVALID, "an exchange of kind %s needs --url", x.Kind).WithKey("exch_err_url_needed", x.Kind)
 	}
 	if x.URL != "" {
 		u, err := url.Parse(x.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-			return Errorf(EINVALID, "exchange URL must be an http(s) URL without credentials in it")
+			return Errorf(EINVALID, "exchange URL must be an http(s) URL without credentials in it").WithKey("exch_err_url")
 		}
 		if len(x.URL) > 2000 {
-			return Errorf(EINVALID, "exchange URL is too long")
+			return Errorf(EINVALID, "exchange URL is too long").WithKey("exch_err_url_long")
 		}
 	}
 	if x.Schedule != 0 && x.Schedule < MinExchangeSchedule {
-		return Errorf(EINVALID, "schedule must be 0 (on demand) or at least %s", MinExchangeSchedule)
+		return Errorf(EINVALID, "schedule must be 0 (on demand) or at least %s", MinExchangeSchedule).WithKey("exch_err_schedule_min")
 	}
 	for _, t := range x.SignalTypes {
 		if t.HexLen() == 0 {
-			return Errorf(EINVALID, "unknown signal type %q", string(t))
+			return Errorf(EINVALID, "unknown signal type %q", string(t)).WithKey("exch_err_signal", string(t))
 		}
 	}
 	for _, cl := range x.Classifications {
 		if cl == "" || len(cl) > 200 || !utf8.ValidString(cl) {
-			return Errorf(EINVALID, "classification %q must be 1–200 characters of text", cl)
+			return Errorf(EINVALID, "classification %q must be 1–200 characters of text", cl).WithKey("exch_err_classification", cl)
 		}
 	}
 	if c.Token != "" && (c.User != "" || c.Password != "") {
-		return Errorf(EINVALID, "give a token or a user and password, not both")
+		return Errorf(EINVALID, "give a token or a user and password, not both").WithKey("exch_err_token_and_user")
 	}
 	if (c.User == "") != (c.Password == "") {
-		return Errorf(EINVALID, "basic authentication needs both a user and a password")
+		return Errorf(EINVALID, "basic authentication needs both a user and a password").WithKey("exch_err_basic")
 	}
 	for _, s := range []string{c.Token, c.User, c.Password} {
 		if len(s) > 4096 || strings.ContainsAny(s, "\r\n") {
-			return Errorf(EINVALID, "credentials must be one line of at most 4096 bytes")
+			return Errorf(EINVALID, "credentials must be one line of at most 4096 bytes").WithKey("exch_err_credentials")
 		}
 	}
 	if x.Kind == ExchangeNCMEC && c.User == "" {
-		return Errorf(EINVALID, "NCMEC's API takes basic authentication: give --user and --password-file")
+		return Errorf(EINVALID, "NCMEC's API takes basic authentication: give --user and --password-file").WithKey("exch_err_ncmec_basic")
 	}
 	return nil
 }

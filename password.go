@@ -40,11 +40,12 @@ var commonPasswords = sync.OnceValue(func() map[string]bool {
 // ValidatePassword checks a new password.
 func ValidatePassword(pw string) error {
 	if n := utf8.RuneCountInString(pw); n < MinPasswordLength || len(pw) > MaxPasswordLength {
-		return Errorf(EINVALID, "a password must be %d to %d characters long", MinPasswordLength, MaxPasswordLength)
+		return Errorf(EINVALID, "a password must be %d to %d characters long", MinPasswordLength, MaxPasswordLength).
+			WithKey("users_err_password_length", MinPasswordLength, MaxPasswordLength)
 	}
 	if passwordTokens(pw) < minGuessTokens {
 		return Errorf(EINVALID, "this password is too easy to guess: it is a common password, or made of repeats, sequences or common words; "+
-			"a few unrelated words or a password manager's random password will do")
+			"a few unrelated words or a password manager's random password will do").WithKey("users_err_password_weak")
 	}
 	return nil
 }

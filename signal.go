@@ -52,7 +52,7 @@ func ParseSignalType(s string) (SignalType, error) {
 	case "vpdq":
 		return SignalVPDQ, nil
 	}
-	return "", Errorf(EINVALID, "unknown signal type %q (want md5, sha1, sha256 or pdq)", s)
+	return "", Errorf(EINVALID, "unknown signal type %q (want md5, sha1, sha256 or pdq)", s).WithKey("exch_err_signal", s)
 }
 
 // NormalizeSignalValue lower-cases a hex value and checks its length and

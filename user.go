@@ -116,7 +116,7 @@ var userNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 // Validate checks a user before it is stored.
 func (u *User) Validate() error {
 	if !userNameRE.MatchString(u.Name) {
-		return Errorf(EINVALID, "user name must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'")
+		return Errorf(EINVALID, "user name must be 2–64 characters: lower-case letters, digits, '.', '_' or '-'").WithKey("users_err_name")
 	}
 	if _, err := ParseRole(string(u.Role)); err != nil {
 		return err

@@ -26,6 +26,8 @@ const partnerUsage = `Usage: vigil partner add NAME --countries NL,LU --public-k
 A partner with --url runs Vigil: referrals go to URL/api/v1/referrals, signed,
 with our API key at the partner read from --api-key-file (scope referral).
 Without --url the partner gets the e-mail package of the routing rules.
+The partner sends us referrals with an API key we issue it, bound to it:
+vigil apikey create NAME --scopes referral --partner PARTNER.
 --public-key is the partner's key as its "vigil partner key" prints it.
 Trust: --accept-baseline applies the partner's baseline classifications
 without our analyst (default yes), --accept-national its national-law ones
@@ -123,15 +125,27 @@ func runPartnerList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The API keys each partner sends us referrals with (vigil apikey
+	// --partner): a partner with none cannot refer to us.
+	keys, err := db.ListAPIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	keysOf := map[string][]string{}
+	for _, k := range keys {
+		if k.Partner != "" && !k.Revoked {
+			keysOf[k.Partner] = append(keysOf[k.Partner], k.Name)
+		}
+	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCOUNTRIES\tURL\tBASELINE\tNATIONAL\tMEDIA\tPUBLIC KEY")
+	fmt.Fprintln(tw, "NAME\tCOUNTRIES\tURL\tBASELINE\tNATIONAL\tMEDIA\tAPI KEYS\tPUBLIC KEY")
 	for _, p := range ps {
 		u := p.BaseURL
 		if u == "" {
 			u = "(e-mail)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, strings.Join(p.Countries, ","), u,
-			yesNo(p.AcceptBaseline), yesNo(p.AcceptNational), yesNo(p.SendMedia), p.PublicKey)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, strings.Join(p.Countries, ","), u,
+			yesNo(p.AcceptBaseline), yesNo(p.AcceptNational), yesNo(p.SendMedia), orNone(strings.Join(keysOf[p.Name], ",")), p.PublicKey)
 	}
 	return tw.Flush()
 }

@@ -9,7 +9,9 @@ import (
 )
 
 // TestPartnerCommands: our key is made once and printed the same each
-// time; a partner added with its key and ours at it is listed and removed.
+// time; a partner added with its key and ours at it is listed and removed;
+// the API key it sends referrals with is bound to it, listed with it, and
+// unbound.
 func TestPartnerCommands(t *testing.T) {
 	vigilRun, open := cliEnv(t, "sqlite")
 	key, err := vigilRun("", "partner", "key")
@@ -30,9 +32,26 @@ func TestPartnerCommands(t *testing.T) {
 	if _, err := vigilRun("", "partner", "add", "x", "--countries", "NLD", "--public-key", strings.TrimSpace(key)); err == nil {
 		t.Error("bad country accepted")
 	}
+	// The key the partner sends us referrals with is bound to it.
+	if _, err := vigilRun("", "apikey", "create", "from-meldpunt", "--scopes", "referral", "--partner", "meldpunt"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vigilRun("", "apikey", "create", "from-nobody", "--scopes", "referral", "--partner", "nobody"); err == nil {
+		t.Error("a key bound to an unknown partner")
+	}
+	if out, err := vigilRun("", "apikey", "list"); err != nil || !strings.Contains(out, "PARTNER") || !strings.Contains(out, "meldpunt") {
+		t.Errorf("apikey list: %q %v", out, err)
+	}
 	out, err := vigilRun("", "partner", "list")
-	if err != nil || !strings.Contains(out, "meldpunt") || !strings.Contains(out, "NL,LU") || strings.Contains(out, "vgl_at_partner") {
+	if err != nil || !strings.Contains(out, "meldpunt") || !strings.Contains(out, "NL,LU") || strings.Contains(out, "vgl_at_partner") ||
+		!strings.Contains(out, "from-meldpunt") {
 		t.Errorf("list: %q %v", out, err)
+	}
+	if _, err := vigilRun("", "apikey", "update", "from-meldpunt", "--partner", ""); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := vigilRun("", "partner", "list"); strings.Contains(out, "from-meldpunt") {
+		t.Errorf("unbound key still listed: %q", out)
 	}
 	p, err := open().FindPartner(context.Background(), "meldpunt")
 	if err != nil || p.APIKey != "vgl_at_partner" || !p.AcceptBaseline || p.AcceptNational {

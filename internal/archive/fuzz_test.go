@@ -12,11 +12,15 @@ import (
 func FuzzOpen(f *testing.F) {
 	z, _ := simnet.ZIP(pictures())
 	tgz, _ := simnet.TarGz(pictures())
-	for _, seed := range [][]byte{z, tgz, simnet.RAR(pictures()), simnet.Pictures7z(), simnet.Encrypted7z} {
+	lzma := []byte{0x03, 0x01, 0x01}
+	for _, seed := range [][]byte{z, tgz, simnet.RAR(pictures()), simnet.Pictures7z(), simnet.Encrypted7z,
+		hostile7z(lzma, []byte{0x5d, 0, 0, 0x10, 0}, false), hostile7z(lzma, []byte{0x5d, 0, 0, 0x10, 0}, true), solidRAR(3)} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lim := archive.Limits{MaxEntries: 50, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20}
+		// A small decoder limit: the fuzzer would otherwise spend its time
+		// allocating the dictionaries mutated headers declare.
+		lim := archive.Limits{MaxEntries: 50, MaxEntrySize: 1 << 20, MaxTotalSize: 4 << 20, MaxDecoderMemory: 4 << 20}
 		a, err := archive.Open(data, lim)
 		if err != nil {
 			return

@@ -70,14 +70,19 @@ func (c *Client) now() time.Time {
 // post sends body to the partner's path, signed, with our API key at it,
 // and returns the partner's answer (bounded).
 func (c *Client) post(ctx context.Context, p *vigil.Partner, path string, body []byte) (string, error) {
+	return c.send(ctx, p, http.MethodPost, path, "application/json", body)
+}
+
+// send is post with any method and content type.
+func (c *Client) send(ctx context.Context, p *vigil.Partner, method, path, contentType string, body []byte) (string, error) {
 	if !p.IsVigil() {
 		return "", &SendError{Message: fmt.Sprintf("partner %q does not run Vigil (no URL)", p.Name), Permanent: true}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.BaseURL+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, p.BaseURL+path, bytes.NewReader(body))
 	if err != nil {
 		return "", &SendError{Message: err.Error(), Permanent: true}
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Authorization", "Bearer "+p.APIKey)
 	Sign(req, c.Key, body, c.now())
 	resp, err := c.httpClient().Do(req)

@@ -138,6 +138,14 @@ func TestStaffAdminPagesLanguages(t *testing.T) {
 		t.Errorf("bad schedule: %d", resp.StatusCode)
 	}
 	checkLanguage(t, "exchanges refusal", body, "De planning moet een duur zijn")
+	form.Set("schedule", "12h")
+	form.Set("signals", "md4")
+	_, body = e.postForm(admin, "/staff/exchanges?lang=fr", form)
+	checkLanguage(t, "exchanges refusal", body, "« md4 » n'est pas un type de signal")
+	form.Set("signals", "")
+	form.Set("kind", "ncmec")
+	_, body = e.postForm(admin, "/staff/exchanges?lang=de", form)
+	checkLanguage(t, "exchanges refusal", body, "Die API des NCMEC nutzt Basic-Authentifizierung")
 	resp, body = e.postForm(admin, "/staff/exchanges/"+strconv.FormatInt(x.ID, 10)+"/remove?lang=de", url.Values{"csrf": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("forged removal: %d", resp.StatusCode)
@@ -153,6 +161,10 @@ func TestStaffAdminPagesLanguages(t *testing.T) {
 	bad.Set("countries", "L1")
 	_, body = e.postForm(admin, "/staff/partners?lang=de", bad)
 	checkLanguage(t, "partners refusal", body, "„L1“ ist kein Ländercode")
+	// And on the users page.
+	_, body = e.postForm(admin, "/staff/users?lang=nl", url.Values{"csrf": {e.formToken(admin, "/staff/users")}, "name": {"nieuw"},
+		"role": {"analyst"}, "password": {"kort"}})
+	checkLanguage(t, "users refusal", body, "Een wachtwoord moet 12 tot")
 	// A refusal with no page of its own is a plain text in the language.
 	resp, body = e.postForm(ann, dispute+"?lang=fr", url.Values{"csrf": {"forged"}})
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Le formulaire a expiré") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/exchange"
+	"github.com/vigil-hotline/vigil/internal/exchange/exchangetest"
 	"github.com/vigil-hotline/vigil/internal/exchange/stopncii"
 	"github.com/vigil-hotline/vigil/internal/exchange/stopncii/stopnciitest"
 )
@@ -34,34 +35,14 @@ func newClient(t *testing.T, fake *stopnciitest.Server) *stopncii.Client {
 
 func drain(t *testing.T, c exchange.Client, cp string, held map[string]bool) string {
 	t.Helper()
-	for range 1000 {
-		p, err := c.FetchPage(context.Background(), cp)
-		var re *exchange.RetryableError
-		if errors.As(err, &re) {
-			continue
+	return exchangetest.Drain(t, c, cp, func(e exchange.Entry) {
+		k := string(e.Signal) + ":" + e.Value
+		if e.Deleted {
+			delete(held, k)
+		} else {
+			held[k] = true
 		}
-		if errors.Is(err, exchange.ErrCheckpointExpired) {
-			cp = c.(exchange.Rewinder).Rewind(cp)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range p.Entries {
-			k := string(e.Signal) + ":" + e.Value
-			if e.Deleted {
-				delete(held, k)
-			} else {
-				held[k] = true
-			}
-		}
-		cp = p.Checkpoint
-		if p.Done {
-			return cp
-		}
-	}
-	t.Fatal("fetch never ended")
-	return ""
+	})
 }
 
 func TestFullFetchThenDeletions(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/exchange"
+	"github.com/vigil-hotline/vigil/internal/exchange/exchangetest"
 	"github.com/vigil-hotline/vigil/internal/exchange/threatexchange"
 	"github.com/vigil-hotline/vigil/internal/exchange/threatexchange/threatexchangetest"
 )
@@ -33,33 +34,13 @@ func newClient(t *testing.T, fake *threatexchangetest.Server) *threatexchange.Cl
 // pages to held (upstream id -> value); it returns the final checkpoint.
 func drain(t *testing.T, c exchange.Client, cp string, held map[string]string) string {
 	t.Helper()
-	for range 1000 {
-		p, err := c.FetchPage(context.Background(), cp)
-		var re *exchange.RetryableError
-		if errors.As(err, &re) {
-			continue
+	return exchangetest.Drain(t, c, cp, func(e exchange.Entry) {
+		if e.Deleted {
+			delete(held, e.UpstreamID)
+		} else {
+			held[e.UpstreamID] = string(e.Signal) + ":" + e.Value
 		}
-		if errors.Is(err, exchange.ErrCheckpointExpired) {
-			cp = c.(exchange.Rewinder).Rewind(cp)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range p.Entries {
-			if e.Deleted {
-				delete(held, e.UpstreamID)
-			} else {
-				held[e.UpstreamID] = string(e.Signal) + ":" + e.Value
-			}
-		}
-		cp = p.Checkpoint
-		if p.Done {
-			return cp
-		}
-	}
-	t.Fatal("fetch never ended")
-	return ""
+	})
 }
 
 func TestFullFetchThenDeletions(t *testing.T) {
