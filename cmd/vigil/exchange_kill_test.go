@@ -34,9 +34,11 @@ func exchangeProcess(t *testing.T, data, dbURL, name string, out *bytes.Buffer) 
 	return cmd
 }
 
-// addNCMEC makes a bank and an ncmec exchange of srv.
-func addNCMEC(t *testing.T, data, dbURL string, srv *ncmectest.Server) {
+// startNCMEC starts a fake NCMEC serving total entries in pages of 300,
+// each delay late, and adds it to the store as exchange and bank "ncmec".
+func startNCMEC(t *testing.T, data, dbURL string, total int, delay time.Duration) *ncmectest.Server {
 	t.Helper()
+	srv := ncmectest.New(t, ncmectest.Options{User: "esp", Password: "pw", Entries: total, PageSize: 300, PageDelay: delay})
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte("pw\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -44,6 +46,7 @@ func addNCMEC(t *testing.T, data, dbURL string, srv *ncmectest.Server) {
 	vigilCmd(t, data, dbURL, "", "bank", "create", "ncmec", "--source", "ncmec")
 	vigilCmd(t, data, dbURL, "", "exchange", "add", "ncmec", "--kind", "ncmec", "--bank", "ncmec", "--url", srv.BaseURL(),
 		"--user", "esp", "--password-file", pw, "--allow-private", "--schedule", "0")
+	return srv
 }
 
 // checkOnce checks that the bank holds every entry of the fake once, and
@@ -104,9 +107,7 @@ func TestExchangeFetchSurvivesSIGKILL(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			data, dbURL := storeURLs(t, kind)
 			const total = 12000
-			srv := ncmectest.New(t, ncmectest.Options{User: "esp", Password: "pw", Entries: total, PageSize: 300,
-				PageDelay: 30 * time.Millisecond})
-			addNCMEC(t, data, dbURL, srv)
+			srv := startNCMEC(t, data, dbURL, total, 30*time.Millisecond)
 			db := openTestStore(t, kind, data, dbURL)
 			ctx := context.Background()
 			b, err := db.FindBankByName(ctx, "ncmec")
@@ -173,9 +174,7 @@ func TestExchangeFetchTwoProcesses(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			data, dbURL := storeURLs(t, kind)
 			const total = 3000
-			srv := ncmectest.New(t, ncmectest.Options{User: "esp", Password: "pw", Entries: total, PageSize: 300,
-				PageDelay: 50 * time.Millisecond})
-			addNCMEC(t, data, dbURL, srv)
+			startNCMEC(t, data, dbURL, total, 50*time.Millisecond)
 			var wg sync.WaitGroup
 			outs := make([]bytes.Buffer, 2)
 			errs := make([]error, 2)

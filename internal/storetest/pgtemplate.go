@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -73,7 +74,14 @@ func MigratedPostgresURL(t testing.TB) string {
 	var name string
 	select {
 	case name = <-pgTemplate.spare:
+		if time.Since(createdAt(name)) > spareMaxAge {
+			// Old enough for another binary's sweep to be near: not used.
+			go func(old string) { _ = adminExec(base, "DROP DATABASE IF EXISTS "+old) }(name) // swept later if lost
+			name = ""
+		}
 	default:
+	}
+	if name == "" {
 		var err error
 		if name, err = copyTemplate(base, pgTemplate.name); err != nil {
 			t.Fatalf("storetest: %v", err)
@@ -103,6 +111,27 @@ func MigratedPostgresURL(t testing.TB) string {
 	return u
 }
 
+// A test database is swept (dropped by another binary) once older than
+// sweepAfter and without sessions: a binary that old has passed go test's
+// default timeout of ten minutes, and a database in use has its pool's
+// connections (the drop, without FORCE, fails on them). A spare older than
+// spareMaxAge is not handed out, so that none is swept under a test.
+const (
+	sweepAfter  = 10 * time.Minute
+	spareMaxAge = 3 * time.Minute
+)
+
+// createdAt is when a test database was created, from its name (the zero
+// time for a name not made by copyTemplate).
+func createdAt(name string) time.Time {
+	created, _, _ := strings.Cut(strings.TrimPrefix(name, testDatabasePrefix), "_")
+	sec, err := strconv.ParseInt(created, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
+}
+
 // testDatabasePrefix starts the name of every test database copied from
 // the template; the Unix time of its creation follows.
 const testDatabasePrefix = "vigil_t_"
@@ -116,8 +145,9 @@ func copyTemplate(base, template string) (string, error) {
 	return name, nil
 }
 
-// sweepTestDatabases drops test databases created more than half an hour
-// ago (longer than a test binary runs under go test's default timeout) that their binaries left behind.
+// sweepTestDatabases drops test databases that their binaries left behind
+// (a spare, a drop not sent before exit): older than sweepAfter and without
+// sessions.
 func sweepTestDatabases(base string) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, base)
@@ -125,7 +155,7 @@ func sweepTestDatabases(base string) {
 		return
 	}
 	defer func() { _ = conn.Close(ctx) }() // best effort: a later binary sweeps again
-	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE $1`, testDatabasePrefix+"%")
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, testDatabasePrefix)
 	if err != nil {
 		return
 	}
@@ -133,11 +163,12 @@ func sweepTestDatabases(base string) {
 	if err != nil {
 		return
 	}
-	cutoff := time.Now().Add(-30 * time.Minute).Unix()
+	// In random order: binaries sweeping at once then drop different ones.
+	mrand.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
 	for _, n := range names {
-		created, _, _ := strings.Cut(strings.TrimPrefix(n, testDatabasePrefix), "_")
-		if sec, err := strconv.ParseInt(created, 10, 64); err == nil && sec < cutoff {
-			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+		if c := createdAt(n); !c.IsZero() && time.Since(c) > sweepAfter {
+			// Without FORCE: a database with a session is in use.
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize())
 		}
 	}
 }

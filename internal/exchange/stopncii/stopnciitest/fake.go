@@ -14,8 +14,6 @@
 package stopnciitest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +48,7 @@ type Server struct {
 	mu       sync.Mutex
 	clock    int64
 	records  map[string]*Record // by hash value
-	tokens   map[string]run
+	tokens   exchangetest.Cursors[run]
 	feedback []Feedback
 }
 
@@ -63,7 +61,7 @@ type run struct {
 // New starts a fake that wants these keys (functionKey may be empty).
 func New(subscriptionKey, functionKey string) *Server {
 	s := &Server{SubscriptionKey: subscriptionKey, FunctionKey: functionKey, clock: 1_700_000_000,
-		records: map[string]*Record{}, tokens: map[string]run{}}
+		records: map[string]*Record{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -95,9 +93,7 @@ func (s *Server) Withdraw(hash string) {
 
 // ExpireTokens makes every page token handed out so far invalid.
 func (s *Server) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.tokens)
+	s.tokens.Expire()
 }
 
 // Fail answers the next n requests with status.
@@ -138,11 +134,10 @@ func (s *Server) fetch(w http.ResponseWriter, r *http.Request) {
 	var rn run
 	if tok := q.Get("nextPageToken"); tok != "" {
 		var ok bool
-		if rn, ok = s.tokens[tok]; !ok {
+		if rn, ok = s.tokens.Take(tok); !ok {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"message": "nextPageToken is invalid or expired"})
 			return
 		}
-		delete(s.tokens, tok)
 	} else {
 		start, err1 := strconv.ParseInt(q.Get("startTimestamp"), 10, 64)
 		size, err2 := strconv.Atoi(q.Get("pageSize"))
@@ -169,11 +164,7 @@ func (s *Server) fetch(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"count": len(page), "hashRecords": page, "nextSetTimestamp": rn.end, "hasMoreRecords": end < len(rs), "nextPageToken": ""}
 	if end < len(rs) {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		tok := hex.EncodeToString(b)
-		s.tokens[tok] = run{start: rn.start, end: rn.end, offset: end, size: rn.size}
-		out["nextPageToken"] = tok
+		out["nextPageToken"] = s.tokens.Issue(run{start: rn.start, end: rn.end, offset: end, size: rn.size})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

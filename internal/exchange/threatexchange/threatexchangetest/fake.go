@@ -14,8 +14,6 @@
 package threatexchangetest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -49,7 +47,7 @@ type Server struct {
 
 	mu          sync.Mutex
 	descriptors map[string]*Descriptor
-	cursors     map[string]cursor
+	cursors     exchangetest.Cursors[cursor]
 	reactions   map[string][]string
 	requests    int
 	nextID      int64
@@ -64,7 +62,7 @@ type cursor struct {
 // New starts a fake serving privacy group group to token.
 func New(group, token string) *Server {
 	s := &Server{Group: group, Token: token, descriptors: map[string]*Descriptor{},
-		cursors: map[string]cursor{}, reactions: map[string][]string{}, nextID: 1000}
+		reactions: map[string][]string{}, nextID: 1000}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -101,9 +99,7 @@ func (s *Server) Delete(id string) {
 
 // ExpireCursors makes every cursor handed out so far invalid.
 func (s *Server) ExpireCursors() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	clear(s.cursors)
+	s.cursors.Expire()
 }
 
 // Fail answers the next n requests with status (429 with Retry-After: 0).
@@ -160,11 +156,10 @@ func (s *Server) threatUpdates(w http.ResponseWriter, r *http.Request) {
 	var c cursor
 	if after := q.Get("after"); after != "" {
 		var ok bool
-		if c, ok = s.cursors[after]; !ok {
+		if c, ok = s.cursors.Take(after); !ok {
 			graphError(w, http.StatusBadRequest, 100, "OAuthException", "Invalid cursor: the cursor has expired")
 			return
 		}
-		delete(s.cursors, after)
 	} else {
 		since, err1 := strconv.ParseInt(q.Get("start_time"), 10, 64)
 		until, err2 := strconv.ParseInt(q.Get("stop_time"), 10, 64)
@@ -213,10 +208,7 @@ func (s *Server) threatUpdates(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"data": data}
 	if end < len(ds) {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		key := hex.EncodeToString(b)
-		s.cursors[key] = cursor{since: c.since, until: c.until, offset: end, limit: c.limit}
+		key := s.cursors.Issue(cursor{since: c.since, until: c.until, offset: end, limit: c.limit})
 		// Like the Graph API, the next link repeats the token.
 		next := fmt.Sprintf("%s%s?access_token=%s&limit=%d&after=%s", s.Server.URL, r.URL.Path, s.Token, c.limit, key)
 		out["paging"] = map[string]any{"cursors": map[string]string{"after": key}, "next": next}
