@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/riverqueue/river"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/auth"
+	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/jobargs"
 	"github.com/vigil-hotline/vigil/internal/jobs"
@@ -52,6 +54,9 @@ type hotline struct {
 	db   *store.DB
 	key  *federation.Client
 	srv  *httptest.Server
+	// age is the identity partners encrypt media to; vault holds media.
+	age   *age.X25519Identity
+	vault *blob.Vault
 }
 
 // rulesNL are hotline NL's routing rules: at home, the police and the
@@ -80,6 +85,11 @@ func start(t *testing.T, name string, db *store.DB, sim *simnet.Net, world *simw
 	h.key = &federation.Client{Key: federation.SigningKey([]byte("federation secret of hotline " + name)), Partners: db}
 	f := testrig.Fetcher(t, sim)
 	vault := testrig.Vault(t)
+	h.vault = vault
+	var err error
+	if h.age, err = age.GenerateX25519Identity(); err != nil {
+		t.Fatal(err)
+	}
 	tracer, err := trace.New(world.Trace, trace.Deps{Resolver: world.Resolver})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +121,8 @@ func start(t *testing.T, name string, db *store.DB, sim *simnet.Net, world *simw
 	})
 	s, err := web.New(web.Config{Reports: db, Users: db, APIKeys: db, Jobs: db, Secret: []byte("0123456789abcdef0123456789abcdef"),
 		APIRate: web.DefaultAPIRate, FormRate: web.DefaultFormRate, Accounts: web.AccountsConfig{Audit: db},
-		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(h.key.Key)}})
+		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(h.key.Key),
+			MediaVault: vault, AgeIdentities: []age.Identity{h.age}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +147,8 @@ func pair(t *testing.T, a *hotline, aCountry string, b *hotline, bCountry string
 		}
 		p := vigil.NewPartner(strings.ToLower(x.other.name))
 		p.Countries, p.BaseURL, p.PublicKey, p.APIKey = []string{x.country}, x.other.srv.URL, federation.PublicKey(x.other.key.Key), key
+		// Media are exchanged both ways, encrypted to the other's identity.
+		p.SendMedia, p.AgeRecipient = true, x.other.age.Recipient().String()
 		if err := x.at.db.CreatePartner(ctx, p); err != nil {
 			t.Fatal(err)
 		}
@@ -224,6 +237,28 @@ func TestReferralBetweenHotlines(t *testing.T) {
 	testrig.WaitFor(t, "NL received the referral", 10*time.Second, func() bool {
 		return dbNL.Driver().Reader().QueryRow(ctx, `SELECT report_id FROM referrals_in WHERE partner = 'be' AND their_ref = $1`, ref).Scan(&reportNL) == nil
 	})
+	// BE's media followed the accepted referral, encrypted to NL: each
+	// stored once in NL's vault, the same bytes.
+	var sent federation.Referral
+	if msgs, err := dbBE.ListOutbound(ctx, tdBE.ID); err != nil || json.Unmarshal(msgs[0].Raw, &sent) != nil {
+		t.Fatalf("BE's referral: %v", err)
+	}
+	named := map[string]bool{}
+	for _, u := range sent.URLs {
+		for _, it := range u.Media {
+			named[it.SHA256] = true
+		}
+	}
+	got, err := dbNL.ReferralMedia(ctx, "be", ref)
+	if err != nil || len(named) == 0 || len(got) != len(named) {
+		t.Fatalf("NL holds %d media of the referral, want the %d it names: %v", len(got), len(named), err)
+	}
+	for sha, name := range got {
+		b, err := nl.vault.Get(ctx, name)
+		if sum := sha256.Sum256(b); err != nil || !named[sha] || hex.EncodeToString(sum[:]) != sha {
+			t.Errorf("medium %s at NL: %v", sha, err)
+		}
+	}
 	type mediaRow struct {
 		status, class string
 		queued        bool

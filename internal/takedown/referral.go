@@ -2,6 +2,7 @@ package takedown
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -97,6 +98,15 @@ func (ws *Workers) sendReferral(ctx context.Context, job *river.Job[jobargs.Send
 		return errors.New(why)
 	}
 	reply, err := cfg.Federation.Client.Refer(ctx, m)
+	if err == nil {
+		// Accepted: the media follow where the partner's settings say so.
+		// A medium the partner takes twice is stored once, so a retry
+		// after a failure sends the referral and its media again.
+		var note string
+		if note, err = ws.sendReferralMedia(ctx, m); err == nil && note != "" {
+			reply += "; " + note
+		}
+	}
 	switch {
 	case err == nil:
 		cfg.Logger.Info("referral sent", "outbound", m.ID, "partner", m.Recipient, "case", m.MessageID, "reply", reply)
@@ -110,4 +120,49 @@ func (ws *Workers) sendReferral(ctx context.Context, job *river.Job[jobargs.Send
 		cfg.Logger.Warn("referral refused", "outbound", m.ID, "partner", m.Recipient, "err", err)
 		return cfg.Store.RecordOutbound(ctx, m, vigil.OutboundFailed, "", err.Error())
 	}
+}
+
+// sendReferralMedia uploads the media an accepted referral names to its
+// partner, age-encrypted to it, when its settings say media are sent
+// (decrypted from the vault in memory only). A medium we do not hold is
+// left out; a partner that refuses media for good is noted, not retried.
+func (ws *Workers) sendReferralMedia(ctx context.Context, m *vigil.Outbound) (string, error) {
+	client := ws.cfg.Federation.Client
+	if client.Partners == nil || ws.cfg.Blobs == nil {
+		return "", nil
+	}
+	p, err := client.Partners.FindPartner(ctx, m.Recipient)
+	if err != nil {
+		return "", fmt.Errorf("partner of referral %s: %w", m.MessageID, err)
+	}
+	if !p.SendMedia || p.AgeRecipient == "" {
+		return "", nil
+	}
+	var ref federation.Referral
+	if err := json.Unmarshal(m.Raw, &ref); err != nil {
+		return "", &federation.SendError{Message: fmt.Sprintf("referral %s as stored: %v", m.MessageID, err), Permanent: true}
+	}
+	seen := map[string]bool{}
+	sent := 0
+	for _, u := range ref.URLs {
+		for _, it := range u.Media {
+			if seen[it.SHA256] {
+				continue
+			}
+			seen[it.SHA256] = true
+			plain, err := ws.cfg.Blobs.Get(ctx, ws.cfg.Blobs.Name(it.SHA256))
+			if err != nil {
+				ws.cfg.Logger.Warn("referral medium not held", "partner", p.Name, "case", ref.Reference, "sha256", it.SHA256, "err", err)
+				continue
+			}
+			if _, err := client.SendMedia(ctx, p, ref.Reference, plain); err != nil {
+				if federation.Permanent(err) {
+					return fmt.Sprintf("media not sent: %v", err), nil
+				}
+				return "", fmt.Errorf("medium %s of referral %s: %w", it.SHA256, ref.Reference, err)
+			}
+			sent++
+		}
+	}
+	return fmt.Sprintf("%d media sent", sent), nil
 }
