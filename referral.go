@@ -81,12 +81,20 @@ type ReferralService interface {
 	// reference, oldest first (all cases when caseRef is "").
 	ReferralStatuses(ctx context.Context, direction, caseRef string) ([]*ReferralStatus, error)
 	// FindReferralIn returns the referral a partner sent us under its
-	// reference, with its report's ID and tracking code (not its body);
+	// reference, with its body and its report's ID and tracking code;
 	// ENOTFOUND when that partner sent none under it.
 	FindReferralIn(ctx context.Context, partner, reference string) (*InboundReferral, error)
 	// ListReferralsIn returns the latest referrals received, newest first,
 	// with their bodies and reports (ID and tracking code).
 	ListReferralsIn(ctx context.Context, limit int) ([]*InboundReferral, error)
+	// AddReferralMedia records a medium (by SHA-256) the partner sent with
+	// its referral, kept encrypted in the blob store under blobName: once
+	// per referral and digest (created false when recorded before);
+	// ENOTFOUND when that partner sent no referral under reference.
+	AddReferralMedia(ctx context.Context, partner, reference, sha256, blobName string, size int64) (created bool, err error)
+	// ReferralMedia returns the media received with a referral: SHA-256
+	// to blob name.
+	ReferralMedia(ctx context.Context, partner, reference string) (map[string]string, error)
 	// MediaClassifications returns our classification of the media with
 	// these SHA-256 digests that have one, by digest.
 	MediaClassifications(ctx context.Context, sha256s []string) (map[string]string, error)

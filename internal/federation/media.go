@@ -20,9 +20,9 @@ import (
 // per-response limit (a medium is never larger than what was fetched).
 const MaxMediaBytes = 64 << 20
 
-// maxSealedBytes bounds the age-encrypted body: the medium plus age's
+// MaxSealedBytes bounds the age-encrypted body: the medium plus age's
 // header and per-64-KiB-chunk overhead, with room to spare.
-const maxSealedBytes = MaxMediaBytes + MaxMediaBytes/1024 + 64<<10
+const MaxSealedBytes = MaxMediaBytes + MaxMediaBytes/1024 + 64<<10
 
 // MediaContentType is the content type of an age-encrypted medium.
 const MediaContentType = "application/age-encrypted"
@@ -55,14 +55,14 @@ func SealMedia(recipient string, plain []byte) ([]byte, error) {
 // is wantSHA256 (lower-case hex). A body that is too large, does not
 // decrypt or does not match is EINVALID; nothing of it is kept.
 func OpenMedia(body io.Reader, wantSHA256 string, ids ...age.Identity) ([]byte, error) {
-	if !validSHA256(wantSHA256) {
+	if !ValidSHA256(wantSHA256) {
 		return nil, vigil.Errorf(vigil.EINVALID, "%q is not a SHA-256 (64 lower-case hex digits)", truncate(wantSHA256, 80))
 	}
-	sealed, err := io.ReadAll(io.LimitReader(body, maxSealedBytes+1))
+	sealed, err := io.ReadAll(io.LimitReader(body, MaxSealedBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read medium: %w", err)
 	}
-	if len(sealed) > maxSealedBytes {
+	if len(sealed) > MaxSealedBytes {
 		return nil, vigil.Errorf(vigil.EINVALID, "the medium is larger than %d MiB", MaxMediaBytes>>20)
 	}
 	if len(ids) == 0 {
@@ -86,7 +86,8 @@ func OpenMedia(body io.Reader, wantSHA256 string, ids ...age.Identity) ([]byte, 
 	return plain, nil
 }
 
-func validSHA256(s string) bool {
+// ValidSHA256 reports whether s is a SHA-256 in lower-case hex.
+func ValidSHA256(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

@@ -121,7 +121,7 @@ func TestOpenMediaRefuses(t *testing.T) {
 		"not a hash":     func() ([]byte, error) { return OpenMedia(bytes.NewReader(sealed), "../x", id) },
 		"other identity": func() ([]byte, error) { return OpenMedia(bytes.NewReader(sealed), sha, other) },
 		"plain body":     func() ([]byte, error) { return OpenMedia(bytes.NewReader(img), sha, id) },
-		"too large":      func() ([]byte, error) { return OpenMedia(io.LimitReader(zeros{}, maxSealedBytes+10), sha, id) },
+		"too large":      func() ([]byte, error) { return OpenMedia(io.LimitReader(zeros{}, MaxSealedBytes+10), sha, id) },
 	} {
 		if b, err := f(); vigil.ErrorCode(err) != vigil.EINVALID || b != nil {
 			t.Errorf("%s: %v", what, err)

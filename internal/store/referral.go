@@ -317,12 +317,14 @@ func (db *DB) RecordReferralStatusSent(ctx context.Context, id int64, state vigi
 // (see vigil.ReferralService).
 func (db *DB) FindReferralIn(ctx context.Context, partner, reference string) (*vigil.InboundReferral, error) {
 	in := &vigil.InboundReferral{Report: &vigil.Report{}}
-	err := db.drv.Reader().QueryRow(ctx, `SELECT ri.id, ri.partner, ri.their_ref, ri.received_at, ri.report_id, r.tracking_code
+	var body string
+	err := db.drv.Reader().QueryRow(ctx, `SELECT ri.id, ri.partner, ri.their_ref, ri.body, ri.received_at, ri.report_id, r.tracking_code
 		FROM referrals_in ri JOIN reports r ON r.id = ri.report_id WHERE ri.partner = $1 AND ri.their_ref = $2`,
-		partner, reference).Scan(&in.ID, &in.Partner, &in.Reference, &in.ReceivedAt, &in.Report.ID, &in.Report.TrackingCode)
+		partner, reference).Scan(&in.ID, &in.Partner, &in.Reference, &body, &in.ReceivedAt, &in.Report.ID, &in.Report.TrackingCode)
 	if err != nil {
 		return nil, wrap(notFound(err, "no referral %s from %s", reference, partner), "find referral")
 	}
+	in.Body = []byte(body)
 	return in, nil
 }
 
@@ -378,4 +380,44 @@ func (db *DB) MediaClassifications(ctx context.Context, sha256s []string) (map[s
 		}
 	}
 	return out, nil
+}
+
+// AddReferralMedia records a medium the partner sent with its referral
+// reference, stored in the blob store under blobName (see
+// vigil.ReferralService). created is false when it was recorded before.
+func (db *DB) AddReferralMedia(ctx context.Context, partner, reference, sha256, blobName string, size int64) (bool, error) {
+	var created bool
+	err := db.write(ctx, func(tx Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM referrals_in WHERE partner = $1 AND their_ref = $2`,
+			partner, reference).Scan(&id); err != nil {
+			return notFound(err, "no referral %s from %s", reference, partner)
+		}
+		n, err := tx.Exec(ctx, `INSERT INTO referral_media (referral_in_id, sha256, blob, size, received_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (referral_in_id, sha256) DO NOTHING`,
+			id, sha256, blobName, size, db.Now())
+		created = n == 1
+		return err
+	})
+	return created, wrap(err, "add referral media")
+}
+
+// ReferralMedia returns the media received with the partner's referral
+// reference: SHA-256 to blob name.
+func (db *DB) ReferralMedia(ctx context.Context, partner, reference string) (map[string]string, error) {
+	rows, err := db.drv.Reader().Query(ctx, `SELECT rm.sha256, rm.blob FROM referral_media rm
+		JOIN referrals_in ri ON ri.id = rm.referral_in_id WHERE ri.partner = $1 AND ri.their_ref = $2`, partner, reference)
+	if err != nil {
+		return nil, fmt.Errorf("referral media: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var sha, name string
+		if err := rows.Scan(&sha, &name); err != nil {
+			return nil, fmt.Errorf("referral media: %w", err)
+		}
+		out[sha] = name
+	}
+	return out, wrap(rows.Err(), "referral media")
 }

@@ -58,6 +58,22 @@ func testReferrals(t *testing.T, db *store.DB) {
 		got.Report.TrackingCode != first.Report.TrackingCode || got.ReceivedAt.IsZero() {
 		t.Errorf("find referral: %+v %v", got, err)
 	}
+	// Media sent with the referral: recorded once per digest.
+	sha := strings.Repeat("a", 64)
+	for i, want := range []bool{true, false} {
+		if created, err := db.AddReferralMedia(ctx, "meldpunt", "NL-2026-000001", sha, "blob-a", 42); err != nil || created != want {
+			t.Errorf("add referral media %d: %v %v", i, created, err)
+		}
+	}
+	if _, err := db.AddReferralMedia(ctx, "ecpat", "NL-2026-000001", sha, "blob-a", 42); !vigil.IsNotFound(err) {
+		t.Errorf("media for another partner's reference: %v", err)
+	}
+	if got, err := db.ReferralMedia(ctx, "meldpunt", "NL-2026-000001"); err != nil || len(got) != 1 || got[sha] != "blob-a" {
+		t.Errorf("referral media: %v %v", got, err)
+	}
+	if got, err := db.FindReferralIn(ctx, "meldpunt", "NL-2026-000001"); err != nil || string(got.Body) != `{"version":1}` {
+		t.Errorf("find referral body: %v", err)
+	}
 	if _, err := db.FindReferralIn(ctx, "ecpat", "NL-2026-000001"); !vigil.IsNotFound(err) {
 		t.Errorf("another partner's reference: %v", err)
 	}

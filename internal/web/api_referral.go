@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -31,11 +32,16 @@ func keyOfPartner(w http.ResponseWriter, r *http.Request, p *vigil.Partner) bool
 // The nonce is refused a second time by the store, in the transaction
 // that stores what the request carries.
 func (s *Server) signedPartner(w http.ResponseWriter, r *http.Request) (*vigil.Partner, *federation.Signed, []byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, federation.MaxBodyBytes))
+	return s.signedPartnerLimit(w, r, federation.MaxBodyBytes)
+}
+
+// signedPartnerLimit is signedPartner with a body of at most limit bytes.
+func (s *Server) signedPartnerLimit(w http.ResponseWriter, r *http.Request, limit int64) (*vigil.Partner, *federation.Signed, []byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "the body is larger than 1 MiB")
+			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d MiB", max(limit>>20, 1)))
 		} else {
 			writeJSONError(w, http.StatusBadRequest, "the body could not be read")
 		}

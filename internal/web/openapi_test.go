@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/legacy"
@@ -27,6 +28,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/storetest"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 	"github.com/vigil-hotline/vigil/internal/video"
 	"github.com/vigil-hotline/vigil/internal/web"
 	"github.com/vigil-hotline/vigil/internal/web/openapi"
@@ -139,6 +141,13 @@ func TestOpenAPIResponses(t *testing.T) {
 	})
 	db := storetest.Open(t, "sqlite")
 	mods = append(mods, func(c *web.Config) { c.Publish = web.PublishConfig{Banks: db, Key: publishKey()} })
+	mediaID, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods = append(mods, func(c *web.Config) {
+		c.Federation.MediaVault, c.Federation.AgeIdentities = testrig.Vault(t), []age.Identity{mediaID}
+	})
 	f := newLookupFixture(t, db, nil, mods...)
 	doc.Servers = openapi3.Servers{{URL: f.srv.URL}}
 	router, err := legacy.NewRouter(doc)
@@ -250,6 +259,26 @@ func TestOpenAPIResponses(t *testing.T) {
 	up := []byte(fmt.Sprintf(`{"reference":"BE-2026-000001","status":"removed","at":%q}`, time.Now().UTC().Format(time.RFC3339)))
 	check("POST", "/api/v1/referrals/BE-2026-000001/status", rp.apiKey, "application/json", up, 404)
 	check("POST", "/api/v1/referrals/BE-2026-000001/status", rp.apiKey, "application/json", []byte(`{}`), 400)
+	withMedia, medium, mediumSHA := mediaReferral(t, "NL-2026-000044")
+	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", withMedia, 201)
+	sealed, err := federation.SealMedia(mediaID.Recipient().String(), medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mediaPath := "/api/v1/referrals/NL-2026-000044/media/"
+	check("PUT", mediaPath+mediumSHA, rp.apiKey, federation.MediaContentType, sealed, 403)
+	mediaPartner, err := db.FindPartner(ctx, "meldpunt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mediaPartner.SendMedia, mediaPartner.AgeRecipient = true, mediaID.Recipient().String()
+	if err := db.UpdatePartner(ctx, mediaPartner); err != nil {
+		t.Fatal(err)
+	}
+	check("PUT", mediaPath+strings.Repeat("e", 64), rp.apiKey, federation.MediaContentType, sealed, 400)
+	check("PUT", "/api/v1/referrals/NL-2026-000045/media/"+mediumSHA, rp.apiKey, federation.MediaContentType, sealed, 404)
+	check("PUT", mediaPath+mediumSHA, rp.apiKey, federation.MediaContentType, sealed, 201)
+	check("PUT", mediaPath+mediumSHA, rp.apiKey, federation.MediaContentType, sealed, 200)
 	signWith = nil
 	check("POST", "/api/v1/referrals", rp.apiKey, "application/json", referral, 401)
 	check("GET", "/api/v1/referrals/NL-2026-000042", rp.apiKey, "", nil, 200)
