@@ -77,6 +77,18 @@ func GetJSON(ctx context.Context, hc *http.Client, link string, auth func(*http.
 	return Do(ctx, hc, req, timeout, maxBody)
 }
 
+// Post is Do for a POST of body as contentType, with the credentials auth
+// puts in its headers.
+func Post(ctx context.Context, hc *http.Client, link, contentType string, body io.Reader, auth func(*http.Request), timeout time.Duration, maxBody int64) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, link, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	auth(req)
+	req.Header.Set("Content-Type", contentType)
+	return Do(ctx, hc, req, timeout, maxBody)
+}
+
 // MaxRetryAfter caps the wait a service may ask for.
 const MaxRetryAfter = 10 * time.Minute
 

@@ -200,13 +200,7 @@ func (c *Client) SendFeedback(ctx context.Context, f exchange.Feedback) error {
 	}
 	u := *c.base
 	u.Path += "/SubmitFeedback"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(payload))
-	if err != nil {
-		return fmt.Errorf("stopncii: %w", err)
-	}
-	c.auth(req)
-	req.Header.Set("Content-Type", "application/json")
-	if _, _, err := exchange.Do(ctx, c.hc, req, c.Timeout, maxFeedbackBytes); err != nil {
+	if _, _, err := exchange.Post(ctx, c.hc, u.String(), "application/json", bytes.NewReader(payload), c.auth, c.Timeout, maxFeedbackBytes); err != nil {
 		return fmt.Errorf("stopncii: feedback: %w", err)
 	}
 	return nil

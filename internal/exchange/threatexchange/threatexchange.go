@@ -270,13 +270,7 @@ func (c *Client) SendFeedback(ctx context.Context, f exchange.Feedback) error {
 	u := *c.root
 	u.Path += "/" + f.UpstreamID
 	form := url.Values{"reactions": {reaction}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return fmt.Errorf("threatexchange: %w", err)
-	}
-	c.auth(req)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	_, body, err := exchange.Do(ctx, c.hc, req, c.Timeout, maxFeedbackBytes)
+	_, body, err := exchange.Post(ctx, c.hc, u.String(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), c.auth, c.Timeout, maxFeedbackBytes)
 	if err != nil {
 		return fmt.Errorf("threatexchange: reaction to %s: %w", f.UpstreamID, err)
 	}
