@@ -21,7 +21,8 @@ const partnerUsage = `Usage: vigil partner add NAME --countries NL,LU --public-k
                          [--accept-baseline=true] [--accept-national=false] [--send-media=false] [--age-recipient AGE_KEY]
        vigil partner list
        vigil partner remove NAME
-       vigil partner key          print this hotline's public signing key, for partners to add us
+       vigil partner key [--age]  print this hotline's public signing key, for partners to add us
+                                  (--age: our age recipient, that partners encrypt media to)
 
 A partner with --url runs Vigil: referrals go to URL/api/v1/referrals, signed,
 with our API key at the partner read from --api-key-file (scope referral).
@@ -44,6 +45,52 @@ func runPartner(ctx context.Context, env *Env, args []string) error {
 // from, apart from the media, secrets and audit keys.
 func (c *config) federationKeyFile() string {
 	return filepath.Join(c.DataDir, "keys", "federation.key")
+}
+
+// federationAgeFile holds this hotline's age identity: what partners
+// encrypt the media they send with referrals to (its recipient is what
+// `vigil partner key --age` prints).
+func (c *config) federationAgeFile() string {
+	return filepath.Join(c.DataDir, "keys", "federation-age.key")
+}
+
+// federationAge loads this hotline's age identity, creating it on first
+// use (mode 0600).
+func federationAge(c *config) (*age.X25519Identity, error) {
+	path := c.federationAgeFile()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		id, gerr := age.GenerateX25519Identity()
+		if gerr != nil {
+			return nil, fmt.Errorf("federation age identity: %w", gerr)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("federation age identity: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_, err = fmt.Fprintln(f, id.String())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("federation age identity: %w", err)
+			}
+			return id, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("federation age identity: %w", err)
+		}
+		b, err = os.ReadFile(path) // made meanwhile by another process
+	}
+	if err != nil {
+		return nil, fmt.Errorf("federation age identity: %w", err)
+	}
+	id, err := age.ParseX25519Identity(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("federation age identity %s: %w", path, err)
+	}
+	return id, nil
 }
 
 // federationKey loads the federation signing key, creating it on first use.
@@ -181,8 +228,17 @@ func runPartnerRemove(ctx context.Context, env *Env, args []string) error {
 func runPartnerKey(_ context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "partner key", partnerUsage)
 	cfg := storeFlags(fs, env)
+	ageRecipient := fs.Bool("age", false, "print our age recipient (age1…), that partners encrypt media to")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *ageRecipient {
+		id, err := federationAge(cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, id.Recipient().String())
+		return nil
 	}
 	key, err := federationKey(cfg)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"filippo.io/age"
 )
 
 // TestPartnerCommands: our key is made once and printed the same each
@@ -20,6 +22,14 @@ func TestPartnerCommands(t *testing.T) {
 	}
 	if again, _ := vigilRun("", "partner", "key"); again != key {
 		t.Errorf("key changed: %q %q", key, again)
+	}
+	// Our age recipient, that partners encrypt media to: made once too.
+	recipient, err := vigilRun("", "partner", "key", "--age")
+	if _, perr := age.ParseX25519Recipient(strings.TrimSpace(recipient)); err != nil || perr != nil {
+		t.Fatalf("age recipient: %q %v %v", recipient, err, perr)
+	}
+	if again, _ := vigilRun("", "partner", "key", "--age"); again != recipient {
+		t.Errorf("age recipient changed: %q %q", recipient, again)
 	}
 	f := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(f, []byte("vgl_at_partner\n"), 0o600); err != nil {

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
+	"github.com/vigil-hotline/vigil/internal/blob"
 	"github.com/vigil-hotline/vigil/internal/federation"
 	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/web"
@@ -107,6 +110,12 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 	if err != nil {
 		return nil, err
 	}
+	// Partners encrypt the media they send with referrals to our age
+	// identity; they are kept in the media vault.
+	fedAge, err := federationAge(cfg)
+	if err != nil {
+		return nil, err
+	}
 	rules, err := mapRules(env)
 	if err != nil {
 		return nil, err
@@ -119,12 +128,16 @@ func newWebServer(env *Env, cfg *config, wc *workerConfig, db *store.DB, identit
 		Takedown:   web.TakedownConfig{Stats: db, Takedowns: db, CaseRefPrefix: wc.takedown.CaseRefPrefix},
 		Statistics: statistics,
 		Identity:   identity, Victims: db, Exchanges: web.ExchangesConfig{Service: db}, Trust: web.TrustConfig{Service: db},
-		Lookup:     web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
-		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey)},
-		Map:        web.MapConfig{Store: db, Rules: rules},
+		Lookup: web.LookupConfig{Matcher: wc.matcher, Video: wc.video.lookupHasher()},
+		Federation: web.FederationConfig{Partners: db, Referrals: db, PublicKey: federation.PublicKey(fedKey),
+			AgeIdentities: []age.Identity{fedAge}},
+		Map: web.MapConfig{Store: db, Rules: rules},
 		// The confirmed bank is published to partners signed with the
 		// key they already hold for referrals.
 		Publish: web.PublishConfig{Banks: db, Key: fedKey},
+	}
+	if v, ok := workbench.Blobs.(*blob.Vault); ok && v != nil {
+		c.Federation.MediaVault = v
 	}
 	if wc.metrics != nil {
 		c.Lookup.Observe, c.ObserveRequest, c.Ready = wc.metrics.ObserveLookup, wc.metrics.ObserveRequest, wc.metrics.ServeReady
