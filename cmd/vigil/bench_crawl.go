@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/hashing"
 	"github.com/vigil-hotline/vigil/internal/simnet"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 type crawlBenchResult struct {
@@ -110,7 +111,7 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 		wc.archives.MaxEntries = max(wc.archives.MaxEntries, *perPage)
 		pages = 1
 	}
-	heapPeak := sampleHeapPeak()
+	heapPeak := testrig.HeapPeakEvery(20 * time.Millisecond)
 	stop, err := startWorkers(ctx, quiet, cfg, wc, db)
 	if err != nil {
 		return err

@@ -7,15 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/metrics"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/crawl"
 	"github.com/vigil-hotline/vigil/internal/simnet"
 	"github.com/vigil-hotline/vigil/internal/store"
+	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
 type renderBenchResult struct {
@@ -43,7 +41,7 @@ func benchRender(ctx context.Context, env, quiet *Env, cfg *config, wc *workerCo
 		return err
 	}
 	defer func() { err = errors.Join(err, stop()) }()
-	heapPeak := sampleHeapPeak()
+	heapPeak := testrig.HeapPeakEvery(20 * time.Millisecond)
 	start := time.Now()
 	var ids []int64
 	for i := range pages {
@@ -107,35 +105,4 @@ func benchRender(ctx context.Context, env, quiet *Env, cfg *config, wc *workerCo
 		"peak browser %.0f MiB, peak heap %.0f MiB\n", res.Store, res.Pages, res.Seconds, res.PagesPerSecond, res.Media,
 		float64(res.PeakBrowserBytes)/(1<<20), float64(res.PeakHeapBytes)/(1<<20))
 	return nil
-}
-
-// sampleHeapPeak samples the Go heap's object bytes until the returned
-// function is called, which returns the highest figure seen.
-func sampleHeapPeak() func() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		wg.Wait()
-		return peak.Load()
-	}
 }

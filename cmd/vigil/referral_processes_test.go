@@ -161,36 +161,18 @@ func TestReferralBetweenTwoProcesses(t *testing.T) {
 
 	// NL crawled the page itself: two pictures known as baseline (BE's
 	// word, no analyst), the third queued for NL's analysts.
-	type mediaRow struct {
-		status, class string
-		queued        bool
-	}
-	var media []mediaRow
+	var media []storetest.MediaVerdict
 	testrig.WaitFor(t, "NL matched the three pictures", 60*time.Second, func() bool {
 		alive(t, workNL)
-		media = nil
-		rows, err := dbNL.Driver().Reader().Query(ctx, `SELECT m.status, m.classification, m.queued_at IS NOT NULL
-			FROM media m JOIN media_sightings s ON s.media_id = m.id JOIN report_urls ru ON ru.url_id = s.reported_url_id
-			WHERE ru.report_id = $1 AND m.status <> 'pending' ORDER BY m.sha256`, reportNL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var r mediaRow
-			if err := rows.Scan(&r.status, &r.class, &r.queued); err != nil {
-				t.Fatal(err)
-			}
-			media = append(media, r)
-		}
+		media = storetest.ReportMediaVerdicts(t, dbNL, reportNL)
 		return len(media) == 3
 	})
 	var known, queued int
 	for _, m := range media {
 		switch {
-		case m.status == "known" && m.class == "baseline" && !m.queued:
+		case m.Status == "known" && m.Class == "baseline" && !m.Queued:
 			known++
-		case m.status == "unknown" && m.queued:
+		case m.Status == "unknown" && m.Queued:
 			queued++
 		}
 	}
