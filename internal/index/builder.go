@@ -78,19 +78,26 @@ const snapshotMagic = "VGLPDQ1\n"
 // ErrBadSnapshot is returned by ReadPDQ for a truncated or corrupt snapshot.
 var ErrBadSnapshot = errors.New("index: not a valid PDQ index snapshot")
 
-// WriteTo writes the live entries as of the call, for ReadPDQ. Writers wait
-// only while the deletion bitmaps are copied, not during the writing.
-func (x *PDQ) WriteTo(w io.Writer) (int64, error) {
+// freeze returns the index as of one moment for writing it out: the
+// segments with copies of their deletion bitmaps, and the tail so far.
+// Writers wait only while the bitmaps are copied; what the tail gains
+// later lies beyond the returned lengths.
+func (x *PDQ) freeze() (v *view, segDead [][]uint64, tids []int64, ths []pdq.Hash, tdead []uint64) {
 	x.mu.Lock()
-	v := x.cur.Load()
-	segDead := make([][]uint64, len(v.segs))
+	defer x.mu.Unlock()
+	v = x.cur.Load()
+	segDead = make([][]uint64, len(v.segs))
 	for i, s := range v.segs {
 		segDead[i] = snapshotBits(s.dead)
 	}
 	n := len(x.tail.ids)
-	tids, ths := x.tail.ids[:n], x.tail.hashes[:n]
-	tdead := snapshotBits(x.tail.dead[:(n+63)/64])
-	x.mu.Unlock()
+	return v, segDead, x.tail.ids[:n], x.tail.hashes[:n], snapshotBits(x.tail.dead[:(n+63)/64])
+}
+
+// WriteTo writes the live entries as of the call, for ReadPDQ. Writers wait
+// only while the deletion bitmaps are copied, not during the writing.
+func (x *PDQ) WriteTo(w io.Writer) (int64, error) {
+	v, segDead, tids, ths, tdead := x.freeze()
 
 	crc := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	cw := &countWriter{w: io.MultiWriter(w, crc)}

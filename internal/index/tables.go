@@ -50,16 +50,7 @@ func (x *PDQ) WriteTablesTo(w io.Writer) (int64, error) {
 	if !littleEndian() {
 		return 0, fmt.Errorf("index: write tables: a big-endian machine: use WriteTo")
 	}
-	x.mu.Lock()
-	v := x.cur.Load()
-	segDead := make([][]uint64, len(v.segs))
-	for i, s := range v.segs {
-		segDead[i] = snapshotBits(s.dead)
-	}
-	n := len(x.tail.ids)
-	tids, ths := x.tail.ids[:n], x.tail.hashes[:n]
-	tdead := snapshotBits(x.tail.dead[:(n+63)/64])
-	x.mu.Unlock()
+	v, segDead, tids, ths, tdead := x.freeze()
 
 	crc := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	cw := &countWriter{w: io.MultiWriter(w, crc)}
