@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-hotline/vigil"
 	"github.com/vigil-hotline/vigil/internal/hashing"
 	"github.com/vigil-hotline/vigil/internal/simnet"
+	"github.com/vigil-hotline/vigil/internal/store"
 	"github.com/vigil-hotline/vigil/internal/testrig"
 )
 
@@ -137,22 +138,8 @@ func runBenchCrawl(ctx context.Context, env *Env, args []string) (err error) {
 	if err := db.CreateReport(ctx, rep); err != nil {
 		return err
 	}
-	for {
-		u, err := db.FindReportedURL(ctx, rep.URLs[0].ID)
-		if err != nil {
-			return err
-		}
-		if u.Status == vigil.URLFailed {
-			return fmt.Errorf("the crawl failed: %s", u.StatusReason)
-		}
-		if u.Status == vigil.URLDone {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+	if err := waitCrawled(ctx, db, rep.URLs[0].ID); err != nil {
+		return err
 	}
 	crawlSecs := time.Since(start).Seconds()
 	pprof.StopCPUProfile()
@@ -243,4 +230,26 @@ func hashOnly(sim *simnet.Net, seeds []uint64) (perCPU, allCores float64, err er
 	wg.Wait()
 	close(errs)
 	return perCPU, float64(len(seeds)) / time.Since(start).Seconds(), errors.Join(<-errs)
+}
+
+// waitCrawled waits until the reported URL's crawl is done, failing when
+// it failed: the benches time a crawl from filing to done.
+func waitCrawled(ctx context.Context, db *store.DB, id int64) error {
+	for {
+		u, err := db.FindReportedURL(ctx, id)
+		if err != nil {
+			return err
+		}
+		if u.Status == vigil.URLFailed {
+			return fmt.Errorf("a crawl failed: %s", u.StatusReason)
+		}
+		if u.Status == vigil.URLDone {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

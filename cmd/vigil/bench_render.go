@@ -56,22 +56,8 @@ func benchRender(ctx context.Context, env, quiet *Env, cfg *config, wc *workerCo
 		ids = append(ids, rep.URLs[0].ID)
 	}
 	for _, id := range ids {
-		for {
-			u, err := db.FindReportedURL(ctx, id)
-			if err != nil {
-				return err
-			}
-			if u.Status == vigil.URLFailed {
-				return fmt.Errorf("a crawl failed: %s", u.StatusReason)
-			}
-			if u.Status == vigil.URLDone {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(20 * time.Millisecond):
-			}
+		if err := waitCrawled(ctx, db, id); err != nil {
+			return err
 		}
 	}
 	secs := time.Since(start).Seconds()
